@@ -1,0 +1,69 @@
+import datetime
+
+from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallLog(_message.Message):
+    __slots__ = ("transport", "service", "method", "status", "latency_ms", "user_id", "time", "request_id")
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    transport: str
+    service: str
+    method: str
+    status: int
+    latency_ms: float
+    user_id: str
+    time: _timestamp_pb2.Timestamp
+    request_id: str
+    def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., user_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetLogsRequest(_message.Message):
+    __slots__ = ("limit", "transport", "service", "method")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    transport: str
+    service: str
+    method: str
+    def __init__(self, limit: _Optional[int] = ..., transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+
+class CallStats(_message.Message):
+    __slots__ = ("transport", "service", "method", "count", "error_count", "p50_ms", "p95_ms")
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    P50_MS_FIELD_NUMBER: _ClassVar[int]
+    P95_MS_FIELD_NUMBER: _ClassVar[int]
+    transport: str
+    service: str
+    method: str
+    count: int
+    error_count: int
+    p50_ms: float
+    p95_ms: float
+    def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., count: _Optional[int] = ..., error_count: _Optional[int] = ..., p50_ms: _Optional[float] = ..., p95_ms: _Optional[float] = ...) -> None: ...
+
+class GetLogsResponse(_message.Message):
+    __slots__ = ("logs", "stats")
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    logs: _containers.RepeatedCompositeFieldContainer[CallLog]
+    stats: _containers.RepeatedCompositeFieldContainer[CallStats]
+    def __init__(self, logs: _Optional[_Iterable[_Union[CallLog, _Mapping]]] = ..., stats: _Optional[_Iterable[_Union[CallStats, _Mapping]]] = ...) -> None: ...

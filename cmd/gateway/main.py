@@ -1,0 +1,10 @@
+"""Runs the gateway process, configured by the environment and configs/gateway.env."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from internal.cli import main  # noqa: E402
+
+sys.exit(main(["serve", "gateway"]))

@@ -1,0 +1,10 @@
+"""The `trident` command (also installed as a console script)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from internal.cli import main  # noqa: E402
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+"""The `trident` command: up, serve, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from internal.common.config import PROCESSES, PROJECT_ROOT, SERVICES
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="trident", description="Trident: REST, gRPC and Kafka events services.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the whole system on embedded PostgreSQL and the development Kafka broker")
+    up.add_argument("--state-dir", type=Path, default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
+    up.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")), help="gateway port (8080)")
+    up.add_argument("--port-base", type=int, default=int(os.environ.get("TRIDENT_PORT_BASE", "8080")),
+                    help="services listen on BASE+1.. (REST) and BASE+1001.. (gRPC)")
+
+    serve = commands.add_parser("serve", help="run one service process, configured by the environment")
+    serve.add_argument("service", choices=PROCESSES)
+
+    migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
+    migrate.add_argument("service", choices=SERVICES)
+
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        from internal.common.runtime.launcher import up as run_up
+
+        return run_up(args.state_dir, args.port, args.port_base)
+    if args.command == "serve":
+        from internal.common.runtime import serve as run_serve
+
+        asyncio.run(run_serve(args.service))
+        return 0
+    from internal.common.config import load_settings
+    from internal.common.runtime import run_migrations
+
+    applied = asyncio.run(run_migrations(load_settings(args.service), args.service))
+    print(f"{args.service}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Development Kafka broker: librdkafka's mock cluster, started in-process through ctypes.
+
+A development convenience for `trident up` and the tests when no KAFKA_BOOTSTRAP_SERVERS is
+configured. It speaks the Kafka wire protocol on loopback sockets; it is never the production path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+from collections.abc import Iterable
+
+import confluent_kafka
+
+_RD_KAFKA_PRODUCER = 0
+
+
+def _load_librdkafka() -> ctypes.CDLL:
+    libs_dir = os.path.join(os.path.dirname(os.path.dirname(confluent_kafka.__file__)), "confluent_kafka.libs")
+    candidates = sorted(glob.glob(os.path.join(libs_dir, "librdkafka*.so*")))
+    if not candidates:
+        raise RuntimeError(f"librdkafka not found in {libs_dir}; is confluent-kafka installed from a wheel?")
+    lib = ctypes.CDLL(candidates[0])
+    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
+    lib.rd_kafka_conf_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_conf_set.restype = ctypes.c_int
+    lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_new.restype = ctypes.c_void_p
+    lib.rd_kafka_destroy.argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_mock_cluster_new.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.rd_kafka_mock_cluster_new.restype = ctypes.c_void_p
+    lib.rd_kafka_mock_cluster_destroy.argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_mock_cluster_bootstraps.argtypes = [ctypes.c_void_p]
+    lib.rd_kafka_mock_cluster_bootstraps.restype = ctypes.c_char_p
+    lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+    lib.rd_kafka_mock_topic_create.restype = ctypes.c_int
+    return lib
+
+
+class DevBroker:
+    """A Kafka-protocol mock cluster living as long as this object (and this process)."""
+
+    def __init__(self, brokers: int = 1) -> None:
+        self._lib = _load_librdkafka()
+        errstr = ctypes.create_string_buffer(512)
+        conf = self._lib.rd_kafka_conf_new()
+        # Keep the carrier handle quiet: it only hosts the mock cluster.
+        self._lib.rd_kafka_conf_set(conf, b"log_level", b"0", errstr, len(errstr))
+        self._rk = self._lib.rd_kafka_new(_RD_KAFKA_PRODUCER, conf, errstr, len(errstr))
+        if not self._rk:
+            raise RuntimeError(f"rd_kafka_new failed: {errstr.value.decode()}")
+        self._cluster = self._lib.rd_kafka_mock_cluster_new(self._rk, brokers)
+        if not self._cluster:
+            self._lib.rd_kafka_destroy(self._rk)
+            raise RuntimeError("rd_kafka_mock_cluster_new failed")
+        self.bootstrap_servers: str = self._lib.rd_kafka_mock_cluster_bootstraps(self._cluster).decode()
+
+    def create_topics(self, topics: Iterable[str], partitions: int = 1) -> None:
+        for topic in topics:
+            err = self._lib.rd_kafka_mock_topic_create(self._cluster, topic.encode(), partitions, 1)
+            if err != 0:
+                raise RuntimeError(f"could not create topic {topic!r}: librdkafka error {err}")
+
+    def close(self) -> None:
+        if self._cluster:
+            self._lib.rd_kafka_mock_cluster_destroy(self._cluster)
+            self._cluster = None
+        if self._rk:
+            self._lib.rd_kafka_destroy(self._rk)
+            self._rk = None

@@ -1,0 +1,216 @@
+"""`trident up`: the whole system on one machine, on embedded defaults.
+
+Starts PostgreSQL from the pgserver wheel (one database per service), the development Kafka broker
+when no KAFKA_BOOTSTRAP_SERVERS is set, and every service in its own OS process; writes the
+addresses to .trident/up.json; stops everything it started on SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from internal.common.config import PROCESSES, PROJECT_ROOT, SERVICES
+from internal.common.tokens import generate_private_key_pem, public_key_pem
+
+TOPICS = (*SERVICES, "results", "user.deleted")
+TOPIC_PARTITIONS = 3
+DEV_FETCH_MAX_WAIT_MS = 5
+
+
+@dataclass
+class Ports:
+    gateway: int
+    base: int
+
+    def rest(self, service: str) -> int:
+        return self.gateway if service == "gateway" else self.base + 1 + SERVICES.index(service)
+
+    def grpc(self, service: str) -> int:
+        return 0 if service == "gateway" else self.base + 1001 + SERVICES.index(service)
+
+
+@dataclass
+class System:
+    state_dir: Path
+    ports: Ports
+    host: str = "127.0.0.1"
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    _pg: Any = None
+    _broker: Any = None
+
+    def start(self) -> dict[str, Any]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        up_json = self.state_dir / "up.json"
+        up_json.unlink(missing_ok=True)
+        database_urls = self._start_postgres()
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        fetch_wait = os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "")
+        if not bootstrap:
+            from internal.common.mq.devbroker import DevBroker
+
+            self._broker = DevBroker()
+            self._broker.create_topics(TOPICS, partitions=TOPIC_PARTITIONS)
+            bootstrap = self._broker.bootstrap_servers
+            fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
+        private_pem = os.environ.get("AUTH_PRIVATE_KEY") or generate_private_key_pem()
+        common = {
+            **os.environ,
+            "HOST": self.host,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "AUTH_PUBLIC_KEY": public_key_pem(private_pem),
+            "PYTHONUNBUFFERED": "1",
+        }
+        common.pop("AUTH_PRIVATE_KEY", None)
+        if fetch_wait:
+            common["KAFKA_FETCH_MAX_WAIT_MS"] = fetch_wait
+        for service in SERVICES:
+            common[f"{service.upper()}_REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
+            common[f"{service.upper()}_GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
+        for name in PROCESSES:
+            env = {
+                **common,
+                "SERVICE_NAME": name,
+                "REST_PORT": str(self.ports.rest(name)),
+                "GRPC_PORT": str(self.ports.grpc(name)),
+            }
+            if name in database_urls:
+                env["DATABASE_URL"] = database_urls[name]
+            if name == "auth":
+                env["AUTH_PRIVATE_KEY"] = private_pem
+            self.children[name] = subprocess.Popen(
+                [sys.executable, "-m", "internal.cli", "serve", name], env=env, cwd=PROJECT_ROOT,
+            )
+        self._wait_ready()
+        self.info = {
+            "gateway": f"http://{self.host}:{self.ports.gateway}",
+            "services": {
+                s: {"rest": f"http://{self.host}:{self.ports.rest(s)}", "grpc": f"{self.host}:{self.ports.grpc(s)}", "topic": s}
+                for s in SERVICES
+            },
+            "postgres": {s: _redact(u) for s, u in database_urls.items()},
+            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None, "reply_topic": "results"},
+            "pids": {name: child.pid for name, child in self.children.items()},
+            "launcher_pid": os.getpid(),
+        }
+        up_json.write_text(json.dumps(self.info, indent=2))
+        return self.info
+
+    def _start_postgres(self) -> dict[str, str]:
+        if os.environ.get("DATABASE_URL_TEMPLATE"):
+            template = os.environ["DATABASE_URL_TEMPLATE"]
+            return {s: template.format(service=s) for s in SERVICES}
+        import pgserver
+
+        self._pg = pgserver.get_server(self.state_dir / "pgdata", cleanup_mode="stop")
+        existing = self._pg.psql("SELECT datname FROM pg_database;")
+        for service in SERVICES:
+            if f" {service}\n" not in existing:
+                self._pg.psql(f"CREATE DATABASE {service};")
+        base = self._pg.get_uri("postgres")
+        return {s: base.replace("/postgres?", f"/{s}?") for s in SERVICES}
+
+    def _wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        for name in (*SERVICES, "gateway"):
+            url = f"http://{self.host}:{self.ports.rest(name)}/readyz"
+            while True:
+                child = self.children[name]
+                if child.poll() is not None:
+                    raise RuntimeError(f"{name} exited with status {child.returncode} while starting")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} was not ready within {timeout:.0f}s")
+                time.sleep(0.1)
+
+    def exited(self) -> str | None:
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                return name
+        return None
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in self.children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if self._broker is not None:
+            self._broker.close()
+            self._broker = None
+        if self._pg is not None:
+            self._pg.cleanup()
+            self._pg = None
+        (self.state_dir / "up.json").unlink(missing_ok=True)
+
+
+def _redact(url: str) -> str:
+    # pgserver's URIs carry no password; a configured template might.
+    scheme, _, rest = url.partition("//")
+    credentials, at, location = rest.partition("@")
+    user, colon, password = credentials.partition(":")
+    if at and password:
+        return f"{scheme}//{user}:***@{location}"
+    return url
+
+
+def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
+    lines = [
+        "Trident is up.",
+        f"  gateway          {info['gateway']}   (web app at /, API docs at /docs)",
+    ]
+    for service, addr in info["services"].items():
+        lines.append(f"  {service:<16} REST {addr['rest']}   gRPC {addr['grpc']}   topic {addr['topic']}")
+    for service, uri in info["postgres"].items():
+        lines.append(f"  postgres/{service:<7} {uri}")
+    lines.append(f"  kafka            {info['kafka']['bootstrap_servers']}" + ("   (development broker)" if info["kafka"]["dev_broker"] else ""))
+    lines.append(f"  addresses saved  {state_dir / 'up.json'}")
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)
+
+
+def up(state_dir: Path, gateway_port: int, port_base: int) -> int:
+    system = System(state_dir=state_dir, ports=Ports(gateway=gateway_port, base=port_base))
+    stopping = {"signal": 0}
+
+    def on_signal(signum: int, _: Any) -> None:
+        stopping["signal"] = signum
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        info = system.start()
+        print_addresses(info, state_dir)
+        while not stopping["signal"]:
+            dead = system.exited()
+            if dead is not None:
+                print(f"{dead} exited unexpectedly; stopping everything", file=sys.stderr, flush=True)
+                return 1
+            time.sleep(0.2)
+        print("Stopping…", flush=True)
+        return 0
+    except RuntimeError as exc:
+        print(f"trident up failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        system.stop()

@@ -1,0 +1,110 @@
+"""The sender's events client: request/reply over Kafka, replies routed by correlation id.
+
+Each process reads the whole reply topic without a consumer group and keeps only the replies
+whose correlation id it is waiting for, so instances never receive each other's replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import suppress
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from google.protobuf.message import Message
+
+from internal.common import mq
+from internal.common.config import Settings
+from internal.common.contract import MethodBinding
+from internal.common.errors import DeadlineExceeded, ResourceExhausted, TridentError
+from internal.common.events import decode
+from internal.common.logger import logger
+from internal.common.service import CallContext
+
+_MAX_PENDING = 10_000
+
+
+class EventsClient:
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.producer = producer
+        self.reply_topic = settings.kafka_reply_topic
+        self._consumer: AIOKafkaConsumer | None = None
+        self._pending: dict[str, asyncio.Future[mq.Assembled]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._reassembler = mq.Reassembler(
+            max_bytes=settings.kafka_reassembly_max_bytes,
+            timeout_s=settings.kafka_reassembly_timeout_ms / 1000,
+            max_message_bytes=settings.max_body_bytes * 2,
+        )
+
+    async def start(self) -> None:
+        self._consumer = mq.new_consumer(self.settings, group_id=None)
+        await self._consumer.start()
+        await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
+        self._reader = asyncio.create_task(self._read_replies(), name="sender:replies")
+
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, timeout: float) -> Message:
+        if len(self._pending) >= _MAX_PENDING:
+            raise ResourceExhausted("too many calls waiting for an events reply")
+        correlation_id = uuid.uuid4().hex
+        future: asyncio.Future[mq.Assembled] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        headers: mq.Headers = [
+            (mq.EVENT, binding.event.encode()),
+            (mq.CORRELATION_ID, correlation_id.encode()),
+            (mq.REPLY_TO, self.reply_topic.encode()),
+            (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
+            *((k, v.encode()) for k, v in ctx.to_metadata().items()),
+        ]
+        try:
+            async with asyncio.timeout(timeout):
+                await mq.publish(
+                    self.producer, binding.service, request.SerializeToString(), headers,
+                    key=None, record_max_bytes=self.settings.kafka_record_max_bytes,
+                    service=self.settings.service_name,
+                )
+                reply = await future
+        except TimeoutError:
+            raise DeadlineExceeded(f"no reply from {binding.service}.{binding.name} over events within the deadline") from None
+        finally:
+            self._pending.pop(correlation_id, None)
+        status = mq.header(reply.headers, mq.STATUS) or "OK"
+        content_type = mq.header(reply.headers, mq.CONTENT_TYPE) or mq.JSON
+        if status != "OK":
+            try:
+                body = json.loads(reply.value)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                body = {"error": {"code": status, "message": f"{binding.service} replied {status}"}}
+            raise TridentError.from_dict(body)
+        return decode(binding.response_type, reply.value, content_type)
+
+    async def _read_replies(self) -> None:
+        assert self._consumer is not None
+        ticks = 0
+        async for record in self._consumer:
+            ticks += 1
+            if ticks % 256 == 0:
+                self._reassembler.expire()
+            headers = list(record.headers or ())
+            correlation_id = mq.header(headers, mq.CORRELATION_ID)
+            if correlation_id not in self._pending:
+                continue  # another instance's reply, or one that arrived after its deadline
+            try:
+                result = self._reassembler.feed(record.value, headers, record.key)
+            except Exception:
+                logger.exception("dropping an unreadable reply")
+                continue
+            if isinstance(result, mq.Assembled):
+                future = self._pending.get(correlation_id)
+                if future is not None and not future.done():
+                    future.set_result(result)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._reader
+        if self._consumer is not None:
+            await self._consumer.stop()

@@ -1,0 +1,94 @@
+"""Auth: signup and login through users, signed access tokens, rotating refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from google.protobuf.empty_pb2 import Empty
+from google.protobuf.message import Message
+
+from api.gen import auth_pb2 as pb
+from api.gen import users_pb2
+from internal.common.errors import InvalidArgument, Unauthenticated
+from internal.common.service import CallContext
+from internal.common.tokens import ALGORITHM, TokenSigner, TokenVerifier
+from internal.services.auth.repository import RefreshTokenRepository
+
+
+class Caller(Protocol):
+    async def call(self, service: str, method: str, request: Message, *, transport: str, ctx: CallContext) -> Message: ...
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class AuthService:
+    def __init__(
+        self, repository: RefreshTokenRepository, sender: Caller, signer: TokenSigner, verifier: TokenVerifier,
+        public_pem: str, refresh_ttl_seconds: int,
+    ) -> None:
+        self._repo = repository
+        self._sender = sender
+        self._signer = signer
+        self._verifier = verifier
+        self._public_pem = public_pem
+        self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
+
+    async def signup(self, req: pb.SignupRequest, ctx: CallContext) -> pb.TokenPair:
+        # Users is called over the transport this call arrived on.
+        user = await self._sender.call(
+            "users", "CreateUser", users_pb2.CreateUserRequest(username=req.username, password=req.password),
+            transport=ctx.transport, ctx=ctx,
+        )
+        assert isinstance(user, users_pb2.User)
+        return await self._issue(user.id, user.username)
+
+    async def login(self, req: pb.LoginRequest, ctx: CallContext) -> pb.TokenPair:
+        user = await self._sender.call(
+            "users", "ValidatePassword", users_pb2.ValidatePasswordRequest(username=req.username, password=req.password),
+            transport=ctx.transport, ctx=ctx,
+        )
+        assert isinstance(user, users_pb2.User)
+        return await self._issue(user.id, user.username)
+
+    async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:
+        if not req.refresh_token:
+            raise InvalidArgument("refresh_token is required")
+        session = await self._repo.revoke(_hash(req.refresh_token))
+        if session is None:
+            raise Unauthenticated("invalid or expired refresh token")
+        return await self._issue(str(session.user_id), session.username)
+
+    async def logout(self, req: pb.LogoutRequest, ctx: CallContext) -> Empty:
+        if not req.refresh_token:
+            raise InvalidArgument("refresh_token is required")
+        await self._repo.revoke(_hash(req.refresh_token))  # logging out twice is not an error
+        return Empty()
+
+    async def validate_token(self, req: pb.ValidateTokenRequest, ctx: CallContext) -> pb.TokenClaims:
+        if not req.access_token:
+            raise InvalidArgument("access_token is required")
+        claims = self._verifier.verify(req.access_token)
+        return pb.TokenClaims(user_id=claims.user_id, username=claims.username, expires_at=claims.expires_at)
+
+    async def get_public_key(self, req: pb.GetPublicKeyRequest, ctx: CallContext) -> pb.PublicKey:
+        return pb.PublicKey(algorithm=ALGORITHM, pem=self._public_pem)
+
+    async def on_user_deleted(self, event: users_pb2.UserDeleted, ctx: CallContext) -> None:
+        await self._repo.revoke_all(uuid.UUID(event.user_id))
+
+    async def _issue(self, user_id: str, username: str) -> pb.TokenPair:
+        refresh_token = secrets.token_urlsafe(32)
+        expires_at = datetime.now(timezone.utc) + self._refresh_ttl
+        await self._repo.store(_hash(refresh_token), user_id, username, expires_at)
+        return pb.TokenPair(
+            access_token=self._signer.sign(user_id, username),
+            refresh_token=refresh_token,
+            token_type="Bearer",
+            expires_in=self._signer.ttl_seconds,
+        )
