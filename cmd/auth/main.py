@@ -5,6 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from internal.cli import main  # noqa: E402
+from internal.cli import main
 
 sys.exit(main(["serve", "auth"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import asyncpg
@@ -22,7 +23,7 @@ async def migrate(dsn: str, migrations_dir: Path) -> list[str]:
 
     Serialised by an advisory lock, so several instances starting at once apply each file once.
     """
-    files = sorted(migrations_dir.glob("*.sql"))
+    files = await asyncio.to_thread(lambda: sorted(migrations_dir.glob("*.sql")))
     applied: list[str] = []
     conn = await asyncpg.connect(dsn)
     try:
@@ -37,7 +38,7 @@ async def migrate(dsn: str, migrations_dir: Path) -> list[str]:
                 if path.stem in done:
                     continue
                 async with conn.transaction():
-                    await conn.execute(path.read_text())
+                    await conn.execute(await asyncio.to_thread(path.read_text))
                     await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", path.stem)
                 applied.append(path.stem)
                 logger.info("applied migration {}", path.name)

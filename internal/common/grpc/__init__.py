@@ -14,6 +14,7 @@ from internal.common.errors import TridentError
 from internal.common.service import PROPAGATED, CallContext
 from internal.common.service.endpoint import Endpoint
 
+
 # Messages of up to the REST body limit travel over gRPC too.
 def channel_options(max_message_bytes: int) -> list[tuple[str, Any]]:
     return [

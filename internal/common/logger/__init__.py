@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timezone
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -30,7 +30,7 @@ _ECS_EXTRA = {
 
 def _ecs(record: Record, service_name: str) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "@timestamp": record["time"].astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "@timestamp": record["time"].astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "log.level": record["level"].name.lower(),
         "message": record["message"],
         "service.name": service_name,

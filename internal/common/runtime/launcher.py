@@ -168,7 +168,7 @@ def _redact(url: str) -> str:
     # pgserver's URIs carry no password; a configured template might.
     scheme, _, rest = url.partition("//")
     credentials, at, location = rest.partition("@")
-    user, colon, password = credentials.partition(":")
+    user, _, password = credentials.partition(":")
     if at and password:
         return f"{scheme}//{user}:***@{location}"
     return url

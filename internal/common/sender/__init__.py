@@ -19,10 +19,10 @@ from internal.common import metrics, mq, tracing
 from internal.common.config import TRANSPORTS, Settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.errors import DeadlineExceeded, InvalidArgument, TridentError, Unavailable
-from internal.common.service import CallContext
 from internal.common.sender.events import EventsClient
 from internal.common.sender.grpc import GrpcClient
 from internal.common.sender.rest import RestClient
+from internal.common.service import CallContext
 
 M = TypeVar("M", bound=Message)
 
@@ -31,7 +31,7 @@ _BACKOFF_S = 0.05
 
 
 class TransportClient(Protocol):
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, timeout: float) -> Message: ...
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message: ...
 
     async def close(self) -> None: ...
 

@@ -45,7 +45,7 @@ class EventsClient:
         await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
         self._reader = asyncio.create_task(self._read_replies(), name="sender:replies")
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, timeout: float) -> Message:
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
         if len(self._pending) >= _MAX_PENDING:
             raise ResourceExhausted("too many calls waiting for an events reply")
         correlation_id = uuid.uuid4().hex
@@ -59,7 +59,7 @@ class EventsClient:
             *((k, v.encode()) for k, v in ctx.to_metadata().items()),
         ]
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(budget_s):
                 await mq.publish(
                     self.producer, binding.service, request.SerializeToString(), headers,
                     key=None, record_max_bytes=self.settings.kafka_record_max_bytes,

@@ -37,10 +37,10 @@ class GrpcClient:
             self._stubs[key] = stub
         return stub
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, timeout: float) -> Message:
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
         metadata = tuple(ctx.to_metadata().items())
         try:
-            response: Message = await self._stub(binding)(request, timeout=timeout, metadata=metadata)
+            response: Message = await self._stub(binding)(request, timeout=budget_s, metadata=metadata)
             return response
         except grpc.aio.AioRpcError as exc:
             code = exc.code()

@@ -27,13 +27,13 @@ class RestClient:
             )
         return self._session
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, timeout: float) -> Message:
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
         data: dict[str, Any] = to_json(request)
         path = binding.url
         for param in binding.path_params:
             path = path.replace("{" + param + "}", quote(str(data.pop(param, "")), safe=""))
         url = self.settings.peer(binding.service).rest_url.rstrip("/") + path
-        kwargs: dict[str, Any] = {"headers": ctx.to_metadata(), "timeout": aiohttp.ClientTimeout(total=timeout)}
+        kwargs: dict[str, Any] = {"headers": ctx.to_metadata(), "timeout": aiohttp.ClientTimeout(total=budget_s)}
         if binding.http_method in ("POST", "PUT", "PATCH"):
             kwargs["json"] = data
         else:

@@ -34,7 +34,8 @@ class StatsRow:
 
 
 def _filters(transport: str, service: str, method: str) -> tuple[str, list[object]]:
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[object] = []
     for column, value in (("transport", transport), ("service", service), ("method", method)):
         if value:
             args.append(value)

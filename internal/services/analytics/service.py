@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,7 +30,7 @@ class AnalyticsService:
     async def log_data(self, req: pb.CallLog, ctx: CallContext) -> Empty:
         if not (req.transport and req.service and req.method):
             raise InvalidArgument("transport, service and method are required")
-        when = req.time.ToDatetime(tzinfo=timezone.utc) if req.HasField("time") else datetime.now(timezone.utc)
+        when = req.time.ToDatetime(tzinfo=UTC) if req.HasField("time") else datetime.now(UTC)
         row = LogRow(when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id)
         try:
             self._buffer.put_nowait(row)

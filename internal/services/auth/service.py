@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from google.protobuf.empty_pb2 import Empty
@@ -84,7 +84,7 @@ class AuthService:
 
     async def _issue(self, user_id: str, username: str) -> pb.TokenPair:
         refresh_token = secrets.token_urlsafe(32)
-        expires_at = datetime.now(timezone.utc) + self._refresh_ttl
+        expires_at = datetime.now(UTC) + self._refresh_ttl
         await self._repo.store(_hash(refresh_token), user_id, username, expires_at)
         return pb.TokenPair(
             access_token=self._signer.sign(user_id, username),

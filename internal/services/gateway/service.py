@@ -113,9 +113,7 @@ class CallLogEmitter:
         if self._task is not None:
             # Give what is buffered a moment to go out.
             with suppress(TimeoutError):
-                async with asyncio.timeout(2):
-                    while not self._queue.empty():
-                        await asyncio.sleep(0.05)
+                await asyncio.wait_for(self._queue.join(), timeout=2)
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
@@ -127,6 +125,8 @@ class CallLogEmitter:
                 batch.append(self._queue.get_nowait())
             metrics.ANALYTICS_BUFFER_SIZE.labels("gateway").set(self._queue.qsize())
             results = await asyncio.gather(*(self._send(r) for r in batch), return_exceptions=True)
+            for _ in batch:
+                self._queue.task_done()
             failures = [r for r in results if isinstance(r, Exception)]
             if failures:
                 metrics.ANALYTICS_BUFFER_DROPS.labels("gateway").inc(len(failures))

@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from api.gen import users_pb2 as pb
 from internal.common.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from internal.common.service import CallContext
-from internal.services.users.repository import UserRepository, UsernameTaken, UserRow
+from internal.services.users.repository import UsernameTaken, UserRepository, UserRow
 
 USERNAME = re.compile(r"[A-Za-z0-9_.@+-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024

@@ -1,0 +1,62 @@
+# Trident: `make run` starts the whole system, `make test` runs every test. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
+APT_PACKAGES := kcat chromium prometheus kubernetes-client
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install system-deps web proto lint unit pytest bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: install web ## start the whole system on embedded PostgreSQL and the development Kafka broker
+	$(VENV)/bin/trident up
+
+test: install system-deps web lint ## install what the tests need and run the whole suite
+	cd web && npm test
+	$(PY) -m pytest
+
+install: $(STAMP) ## create .venv and install the project with its dev extras
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+system-deps: ## install the Debian tools the tests drive (kcat, chromium, prometheus, kubectl) when missing
+	@missing=""; \
+	command -v kcat >/dev/null || missing="$$missing kcat"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v kubectl >/dev/null || missing="$$missing kubernetes-client"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || true; \
+	  else echo "missing:$$missing (install them with your package manager)"; fi; \
+	fi; \
+	for tool in kcat chromium prometheus kubectl; do command -v $$tool >/dev/null || { echo "$$tool is required by the tests"; exit 1; }; done
+
+web: web/dist/index.html ## build the web app into web/dist when it is missing or stale
+
+web/dist/index.html: $(WEB_SOURCES)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+proto: install ## regenerate api/gen from api/proto
+	$(PY) -m grpc_tools.protoc -I api/proto --python_out=api/gen --pyi_out=api/gen api/proto/*.proto
+
+lint: install ## ruff and mypy over the hand-written Python
+	$(VENV)/bin/ruff check internal tests benchmarks cmd
+	$(VENV)/bin/mypy
+
+bench: install ## measured performance, side by side (benchmarks/)
+	$(PY) -m benchmarks
+
+clean: ## remove build outputs and local state (not .venv)
+	rm -rf web/dist .trident .pytest_cache .mypy_cache .ruff_cache

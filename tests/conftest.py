@@ -1,0 +1,106 @@
+"""Fixtures that start real parts: the whole system (`trident up`) on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_base() -> int:
+    """A base B with B..B+4 and B+1001..B+1004 free (the layout of `trident up --port-base`)."""
+    for _ in range(200):
+        base = random.randrange(20000, 40000, 10)
+        if all(port_is_free(p) for p in (*range(base, base + 5), *range(base + 1001, base + 1005))):
+            return base
+    raise RuntimeError("no free port range")
+
+
+@dataclass
+class RunningSystem:
+    info: dict[str, Any]
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    log_path: Path
+
+    @property
+    def gateway_url(self) -> str:
+        return str(self.info["gateway"])
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return str(self.info["kafka"]["bootstrap_servers"])
+
+    def rest_url(self, service: str) -> str:
+        return str(self.info["services"][service]["rest"])
+
+    def grpc_target(self, service: str) -> str:
+        return str(self.info["services"][service]["grpc"])
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 120) -> RunningSystem:
+    base = free_port_base()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "system.log"
+    env = {**os.environ, "LOG_FORMAT": "json", **(extra_env or {})}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "internal.cli", "up", "--state-dir", str(state_dir), "--port", str(base), "--port-base", str(base)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    up_json = state_dir / "up.json"
+    deadline = time.monotonic() + timeout
+    while not up_json.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"trident up exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path)
+
+
+def stop_system(system: RunningSystem) -> int:
+    if system.process.poll() is None:
+        system.process.send_signal(signal.SIGINT)
+        try:
+            system.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            system.process.kill()
+            system.process.wait()
+    return system.process.returncode
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    running = start_system(tmp_path_factory.mktemp("system"))
+    try:
+        yield running
+    finally:
+        stop_system(running)
