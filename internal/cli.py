@@ -33,9 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_up(args.state_dir, args.port, args.port_base)
     if args.command == "serve":
+        from internal.common.contract import ContractError
         from internal.common.runtime import serve as run_serve
 
-        asyncio.run(run_serve(args.service))
+        try:
+            asyncio.run(run_serve(args.service))
+        except ContractError as exc:
+            print(f"{args.service} refuses to start: {exc}", file=sys.stderr)
+            return 2
         return 0
     from internal.common.config import load_settings
     from internal.common.runtime import run_migrations

@@ -10,12 +10,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from internal.common.tokens import generate_private_key_pem
+from tests.client import GatewayClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +47,8 @@ class RunningSystem:
     process: subprocess.Popen[bytes]
     state_dir: Path
     log_path: Path
+    # The auth signing key the test passed in, to mint expired tokens with.
+    private_key_pem: str
 
     @property
     def gateway_url(self) -> str:
@@ -67,7 +72,8 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
     base = free_port_base()
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "system.log"
-    env = {**os.environ, "LOG_FORMAT": "json", **(extra_env or {})}
+    private_key_pem = generate_private_key_pem()
+    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, **(extra_env or {})}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     log = log_path.open("wb")
     process = subprocess.Popen(
@@ -83,7 +89,7 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
             process.kill()
             raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.2)
-    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path)
+    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path, private_key_pem)
 
 
 def stop_system(system: RunningSystem) -> int:
@@ -104,3 +110,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
         yield running
     finally:
         stop_system(running)
+
+
+@pytest.fixture
+async def gateway(system: RunningSystem) -> AsyncIterator[GatewayClient]:
+    async with GatewayClient(system.gateway_url) as client:
+        yield client

@@ -13,6 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SERVICES = ("users", "auth", "pictures", "analytics")
 PROCESSES = (*SERVICES, "gateway")
 TRANSPORTS = ("rest", "grpc", "events")
+# Every topic the system uses; provisioned by the environment, never by the services.
+TOPICS = (*SERVICES, "results", "user.deleted")
 
 
 class PeerAddress(BaseModel):

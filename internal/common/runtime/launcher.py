@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from internal.common.config import PROCESSES, PROJECT_ROOT, SERVICES
+from internal.common.config import PROCESSES, PROJECT_ROOT, SERVICES, TOPICS
 from internal.common.tokens import generate_private_key_pem, public_key_pem
 
-TOPICS = (*SERVICES, "results", "user.deleted")
 TOPIC_PARTITIONS = 3
 DEV_FETCH_MAX_WAIT_MS = 5
 
