@@ -1,0 +1,445 @@
+"""Static checks of deploy/: compose files, Dockerfile, Kubernetes manifests, Prometheus, Grafana,
+Filebeat and Kibana. Nothing here needs Docker or a cluster; kubectl and promtool must be installed
+(`make system-deps`), and a missing one fails the test rather than skipping it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from internal.common import metrics as trident_metrics
+from internal.common.config import PROCESSES, SERVICES, TOPICS, Settings
+from tests.deploy.dashboards import DASHBOARD_DIR, load_dashboards, metric_names, panel_queries
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "docker-compose.yml"
+COMPOSE_DEPS = DEPLOY / "docker-compose.deps.yml"
+DOCKERFILE = DEPLOY / "Dockerfile"
+SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
+REST_PORTS = {"gateway": 8080, "users": 8081, "auth": 8082, "pictures": 8083, "analytics": 8084}
+GRPC_PORTS = {"gateway": 0, "users": 9081, "auth": 9082, "pictures": 9083, "analytics": 9084}
+STANDARD_METRIC_PREFIXES = ("process_", "python_")
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` is not installed; these tests need it (Debian: `make system-deps` installs it)")
+    return found
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_yaml(COMPOSE)
+
+
+@pytest.fixture(scope="module")
+def deps() -> dict[str, Any]:
+    return load_yaml(COMPOSE_DEPS)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[dict[str, Any]]:
+    kubectl = tool("kubectl")
+    result = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"kubectl kustomize deploy/k8s failed:\n{result.stderr}"
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+# --- YAML and scripts ---------------------------------------------------------------------------
+
+
+def test_every_yaml_file_parses() -> None:
+    files = sorted([*DEPLOY.rglob("*.yml"), *DEPLOY.rglob("*.yaml")])
+    assert len(files) >= 15
+    for path in files:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        assert docs, f"{path} is empty"
+        for doc in docs:
+            assert isinstance(doc, dict), f"{path}: top level is not a mapping"
+
+
+def test_shell_scripts_are_valid_bash() -> None:
+    for script in sorted(DEPLOY.rglob("*.sh")):
+        result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script}: {result.stderr}"
+        assert script.stat().st_mode & 0o111, f"{script} is not executable"
+
+
+def test_init_scripts_provision_what_the_system_needs() -> None:
+    pg = (DEPLOY / "postgres" / "init-databases.sh").read_text()
+    match = re.search(r"TRIDENT_DATABASES:-([^}]*)\}", pg)
+    assert match and set(match.group(1).split()) == set(SERVICES)
+    deps_doc = load_yaml(COMPOSE_DEPS)
+    topics = environment(deps_doc["services"]["kafka-init"])["TOPICS"].split()
+    assert set(topics) == set(TOPICS)
+    job = next(d for d in yaml.safe_load_all((K8S / "kafka-topics-job.yaml").read_text()) if d)
+    job_env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert set(job_env["TOPICS"].split()) == set(TOPICS)
+
+
+# --- Compose ------------------------------------------------------------------------------------
+
+
+def test_compose_runs_the_five_processes_on_the_dependencies(compose: dict[str, Any], deps: dict[str, Any]) -> None:
+    assert "docker-compose.deps.yml" in compose["include"]
+    assert set(compose["services"]) == set(PROCESSES)
+    assert {"postgres", "kafka", "kafka-init", "jaeger", "elasticsearch", "kibana", "filebeat", "prometheus", "grafana"} <= set(deps["services"])
+    for name, service in compose["services"].items():
+        assert service["command"] == ["serve", name]
+        assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+        env = environment(service)
+        assert env["SERVICE_NAME"] == name
+        assert env["HOST"] == "0.0.0.0"
+        assert env["REST_PORT"] == str(REST_PORTS[name])
+        assert env["GRPC_PORT"] == str(GRPC_PORTS[name])
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert env["LOG_FORMAT"] == "json"
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://jaeger:4317")
+        for peer in SERVICES:
+            assert env[f"{peer.upper()}_REST_URL"] == f"http://{peer}:{REST_PORTS[peer]}"
+            assert env[f"{peer.upper()}_GRPC_TARGET"] == f"{peer}:{GRPC_PORTS[peer]}"
+        if name == "gateway":
+            assert "DATABASE_URL" not in env
+            assert env["WEB_DIST_DIR"] == "/app/web/dist"
+        else:
+            assert env["DATABASE_URL"].startswith("postgresql://") and env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
+        assert "healthcheck" in service
+        conditions = {dep: spec["condition"] for dep, spec in service["depends_on"].items()}
+        assert conditions["kafka-init"] == "service_completed_successfully"
+        assert set(conditions.values()) <= {"service_healthy", "service_completed_successfully"}
+        if name != "gateway":
+            assert conditions["postgres"] == "service_healthy"
+    gateway_deps = compose["services"]["gateway"]["depends_on"]
+    assert all(gateway_deps[s]["condition"] == "service_healthy" for s in SERVICES)
+
+
+def test_compose_sets_only_environment_variables_the_settings_accept(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        unknown = set(environment(service)) - SETTINGS_ENV
+        assert not unknown, f"{name} sets variables the Settings class does not accept: {sorted(unknown)}"
+
+
+def test_compose_secrets_come_from_the_invocation_environment(compose: dict[str, Any]) -> None:
+    auth = environment(compose["services"]["auth"])
+    assert re.fullmatch(r"\$\{AUTH_PRIVATE_KEY:\?[^}]+\}", auth["AUTH_PRIVATE_KEY"])
+    for name, service in compose["services"].items():
+        if name != "auth":
+            assert "AUTH_PRIVATE_KEY" not in environment(service)
+    for text in (COMPOSE.read_text(), COMPOSE_DEPS.read_text()):
+        assert "BEGIN PRIVATE KEY" not in text
+        assert "${POSTGRES_PASSWORD:?" in text
+
+
+def test_dependency_images_are_pinned_and_checked(deps: dict[str, Any]) -> None:
+    one_shot = {"kafka-init", "kibana-setup"}
+    for name, service in deps["services"].items():
+        image = service["image"]
+        tag = image.rsplit(":", 1)[-1] if ":" in image.split("/")[-1] else ""
+        assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: image {image} is not pinned"
+        if name in one_shot:
+            assert service.get("restart") == "no"
+        else:
+            assert "healthcheck" in service, f"{name} has no health check"
+        for dep, spec in (service.get("depends_on") or {}).items():
+            assert spec["condition"] in {"service_healthy", "service_completed_successfully"}, f"{name} -> {dep}"
+    kafka = environment(deps["services"]["kafka"])
+    assert "controller" in kafka["KAFKA_PROCESS_ROLES"] and "broker" in kafka["KAFKA_PROCESS_ROLES"]
+    assert not any("ZOOKEEPER" in key for key in kafka)
+    assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert environment(deps["services"]["jaeger"])["COLLECTOR_OTLP_ENABLED"] == "true"
+    named = set(deps["volumes"])
+    for name in ("postgres", "kafka", "elasticsearch", "prometheus", "grafana"):
+        volumes = deps["services"][name]["volumes"]
+        assert any(v.split(":", 1)[0] in named for v in volumes), f"{name} keeps no data in a named volume"
+
+
+def test_every_file_compose_mounts_exists(compose: dict[str, Any], deps: dict[str, Any]) -> None:
+    mounted = 0
+    for doc in (compose, deps):
+        named = set(doc.get("volumes") or {})
+        for name, service in doc["services"].items():
+            for volume in service.get("volumes") or []:
+                source = volume["source"] if isinstance(volume, dict) else volume.split(":", 1)[0]
+                if source in named:
+                    continue
+                if source.startswith("/"):  # the Docker host's own files (docker socket, container logs)
+                    assert source in {"/var/run/docker.sock", "/var/lib/docker/containers"}, f"{name}: {source}"
+                    continue
+                path = (DEPLOY / source).resolve()
+                assert path.exists(), f"{name} mounts {source}, which is not in the repository"
+                assert REPO in path.parents
+                mounted += 1
+    assert mounted >= 7
+
+
+def test_compose_labels_match_filebeat(compose: dict[str, Any]) -> None:
+    config = load_yaml(DEPLOY / "filebeat" / "filebeat.yml")
+    template = config["filebeat.autodiscover"]["providers"][0]["templates"][0]
+    condition = template["condition"]["equals"]
+    ((field, value),) = condition.items()
+    label = field.removeprefix("docker.container.labels.")
+    for name, service in compose["services"].items():
+        assert service["labels"][label] == value, name
+    parsers = template["config"][0]["parsers"]
+    ndjson = next(p["ndjson"] for p in parsers if "ndjson" in p)
+    assert ndjson["target"] == "" and ndjson["expand_keys"] is True and ndjson["overwrite_keys"] is True
+    assert config["output.elasticsearch"]["hosts"] == ["http://elasticsearch:9200"]
+
+
+# --- Dockerfile ---------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def test_every_dockerfile_copy_source_exists() -> None:
+    checked = []
+    for keyword, rest in dockerfile_instructions():
+        if keyword not in {"COPY", "ADD"}:
+            continue
+        parts = shlex.split(rest)
+        if any(p.startswith("--from=") for p in parts):
+            continue
+        sources = [p for p in parts if not p.startswith("--")][:-1]
+        for source in sources:
+            assert (REPO / source).exists(), f"COPY source {source} does not exist in the repository"
+            checked.append(source)
+    assert {"pyproject.toml", "api/", "internal/", "configs/", "web/package.json", "web/package-lock.json", "web/"} <= set(checked)
+
+
+def test_dockerfile_runs_any_service_as_a_non_root_user() -> None:
+    instructions = dockerfile_instructions()
+    args = dict(rest.split("=", 1) for keyword, rest in instructions if keyword == "ARG" and "=" in rest)
+    stages = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest) for keyword, rest in instructions if keyword == "FROM"]
+    images = [stage.split()[0] for stage in stages]
+    assert len(stages) >= 3 and any(i.startswith("node:") for i in images) and any(i.startswith("python:") and "slim" in i for i in images)
+    assert all(re.search(r":\d+\.\d+", i) for i in images), f"base images are not pinned: {images}"
+    final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM"):]
+    user = [rest for keyword, rest in final if keyword == "USER"]
+    assert user and user[-1].split(":")[0] not in {"root", "0"}
+    assert json.loads(next(rest for keyword, rest in final if keyword == "ENTRYPOINT")) == ["trident"]
+    assert json.loads(next(rest for keyword, rest in final if keyword == "CMD")) == ["serve", "gateway"]
+    env_names = set()
+    for keyword, rest in final:
+        if keyword == "ENV":
+            env_names |= {token.split("=", 1)[0] for token in shlex.split(rest)}
+    third_party = {name for name in env_names if name == "PATH" or name.startswith(("PYTHON", "PIP_"))}
+    assert not (env_names - third_party - SETTINGS_ENV), sorted(env_names - third_party - SETTINGS_ENV)
+    assert {"CONFIG_DIR", "WEB_DIST_DIR"} <= env_names
+
+
+def test_dockerignore_keeps_copied_sources() -> None:
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    assert "**/.venv" in ignore and "**/node_modules" in ignore
+    for pattern in ignore:
+        assert pattern.rstrip("/") not in {"api", "internal", "configs", "web", "pyproject.toml"}
+
+
+# --- Kubernetes ---------------------------------------------------------------------------------
+
+
+def test_kustomize_renders_a_deployment_service_and_autoscaler_per_process(rendered: list[dict[str, Any]]) -> None:
+    assert {d["metadata"].get("namespace") for d in rendered if d["kind"] != "Namespace"} == {"trident"}
+    assert "trident" in by_kind(rendered, "Namespace")
+    deployments, services, hpas = by_kind(rendered, "Deployment"), by_kind(rendered, "Service"), by_kind(rendered, "HorizontalPodAutoscaler")
+    assert set(deployments) == set(services) == set(hpas) == set(PROCESSES)
+    for name in PROCESSES:
+        spec = deployments[name]["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        assert container["args"] == ["serve", name]
+        assert container["image"].startswith("trident:")
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["http"] == REST_PORTS[name]
+        assert ports.get("grpc", 0) == GRPC_PORTS[name]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        svc_ports = {p["name"]: p["port"] for p in services[name]["spec"]["ports"]}
+        assert svc_ports == {k: v for k, v in ports.items()}
+        hpa = hpas[name]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"] >= 1
+    (ingress,) = by_kind(rendered, "Ingress").values()
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "gateway", "port": {"name": "http"}}
+    assert "kafka-topics" in by_kind(rendered, "Job")
+
+
+def test_kubernetes_sets_only_environment_variables_the_settings_accept(rendered: list[dict[str, Any]]) -> None:
+    configmaps = by_kind(rendered, "ConfigMap")
+    secret_keys = set(load_yaml(K8S / "secret.example.yaml")["stringData"])
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        names = {e["name"] for e in container.get("env", [])}
+        for source in container.get("envFrom", []):
+            assert "configMapRef" in source, "only ConfigMaps are loaded whole; secrets go key by key"
+            names |= set(configmaps[source["configMapRef"]["name"]]["data"])
+        unknown = names - SETTINGS_ENV
+        assert not unknown, f"{name} sets variables the Settings class does not accept: {sorted(unknown)}"
+        env = {e["name"]: e for e in container.get("env", [])}
+        assert env["SERVICE_NAME"]["value"] == name
+        assert env["REST_PORT"]["value"] == str(REST_PORTS[name])
+        for entry in env.values():
+            ref = entry.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                assert ref["name"] == "trident-secrets" and ref["key"] in secret_keys
+        assert ("DATABASE_URL" in env) == (name != "gateway")
+        assert ("AUTH_PRIVATE_KEY" in env) == (name == "auth")
+    assert all(v == "" for v in load_yaml(K8S / "secret.example.yaml")["stringData"].values())
+    assert "secret.example.yaml" not in load_yaml(K8S / "kustomization.yaml")["resources"]
+
+
+# --- Prometheus ---------------------------------------------------------------------------------
+
+
+def test_promtool_accepts_the_prometheus_config() -> None:
+    promtool = tool("promtool")
+    result = subprocess.run([promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_scrapes_every_process_as_its_own_job() -> None:
+    config = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name in PROCESSES:
+        job = jobs[name]
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        assert [t for sc in job["static_configs"] for t in sc["targets"]] == [f"{name}:{REST_PORTS[name]}"]
+
+
+# --- Grafana ------------------------------------------------------------------------------------
+
+
+def exported_metric_names() -> set[str]:
+    names = set()
+    for obj in vars(trident_metrics).values():
+        kind = getattr(obj, "_type", None)
+        name = getattr(obj, "_name", None)
+        if not name or kind is None:
+            continue
+        if kind == "counter":
+            names.add(f"{name}_total")
+        elif kind == "gauge":
+            names.add(name)
+        elif kind == "histogram":
+            names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return names
+
+
+def test_dashboards_exist_for_the_overview_and_every_process() -> None:
+    boards = load_dashboards()
+    assert set(boards) == {"trident-overview.json", *(f"trident-{p}.json" for p in PROCESSES)}
+    uids = [b["uid"] for b in boards.values()]
+    assert len(set(uids)) == len(uids)
+    overview = {t for b, t, _ in panel_queries() if b == "Trident / Overview"}
+    assert {"Request rate by service", "Request rate by transport", "Error ratio by service", "Error ratio by transport",
+            "Latency by service", "Latency by transport"} <= overview
+    latency = [e for b, t, e in panel_queries() if b == "Trident / Overview" and t == "Latency by transport"]
+    assert [re.match(r"histogram_quantile\(([\d.]+)", e).group(1) for e in latency] == ["0.5", "0.95", "0.99"]  # type: ignore[union-attr]
+
+
+def test_dashboards_use_the_provisioned_datasource() -> None:
+    datasource = load_yaml(DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml")["datasources"][0]
+    assert datasource["url"] == "http://prometheus:9090"
+    for name, board in load_dashboards().items():
+        for panel in board["panels"]:
+            if panel["type"] == "row":
+                continue
+            assert panel["datasource"]["uid"] == datasource["uid"], f"{name}: {panel['title']}"
+            assert panel["targets"], f"{name}: {panel['title']} has no query"
+    provider = load_yaml(DEPLOY / "grafana" / "provisioning" / "dashboards" / "trident.yml")["providers"][0]
+    grafana = load_yaml(COMPOSE_DEPS)["services"]["grafana"]
+    assert f"./grafana/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
+
+
+def test_every_panel_query_parses(tmp_path: Path) -> None:
+    promtool = tool("promtool")
+    queries = panel_queries()
+    assert len(queries) >= 50
+    rules = {"groups": [{"name": "dashboards", "rules": [
+        {"record": f"trident:dashboard_panel:{i}", "expr": expr} for i, (_, _, expr) in enumerate(queries)
+    ]}]}
+    path = tmp_path / "panels.rules.yml"
+    path.write_text(yaml.safe_dump(rules, sort_keys=False))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(queries)} rules found" in result.stdout
+
+
+def test_dashboards_use_only_exported_metrics() -> None:
+    exported = exported_metric_names()
+    assert "trident_server_requests_total" in exported and "trident_server_request_duration_seconds_bucket" in exported
+    for board, panel, expr in panel_queries():
+        names = metric_names(expr)
+        assert names, f"{board} / {panel}: no metric in {expr}"
+        for name in names:
+            assert name in exported or name.startswith(STANDARD_METRIC_PREFIXES), f"{board} / {panel}: unknown metric {name}"
+        assert "$" not in expr, f"{board} / {panel}: unresolved variable in {expr}"
+
+
+def test_dashboard_json_is_what_the_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location("generate_dashboards", DEPLOY / "grafana" / "generate_dashboards.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    generated = module.boards()
+    assert set(generated) == {p.name for p in DASHBOARD_DIR.glob("*.json")}
+    for name, board in generated.items():
+        assert (DASHBOARD_DIR / name).read_text() == module.render(board), (
+            f"{name} is stale: run .venv/bin/python deploy/grafana/generate_dashboards.py")
+
+
+# --- Kibana -------------------------------------------------------------------------------------
+
+
+def test_kibana_saved_objects_are_importable_ndjson() -> None:
+    lines = (DEPLOY / "kibana" / "saved-objects.ndjson").read_text().splitlines()
+    objects = {o["id"]: o for o in map(json.loads, lines)}
+    view = next(o for o in objects.values() if o["type"] == "index-pattern")
+    assert view["attributes"]["title"] == "filebeat-*"
+    assert view["attributes"]["timeFieldName"] == "@timestamp"
+    search = next(o for o in objects.values() if o["type"] == "search")
+    source = json.loads(search["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert source["query"] == {"query": "log.level: error", "language": "kuery"}
+    (ref,) = search["references"]
+    assert ref["name"] == source["indexRefName"] and ref["id"] == view["id"] and ref["type"] == "index-pattern"
+    setup = load_yaml(COMPOSE_DEPS)["services"]["kibana-setup"]
+    assert "./kibana/saved-objects.ndjson:/kibana/saved-objects.ndjson:ro" in setup["volumes"]
+    assert "/api/saved_objects/_import" in " ".join(setup["command"])

@@ -1,0 +1,483 @@
+// Typed client for the Trident gateway. Every call goes to `/{transport}/...` on the same origin;
+// the transport (rest | grpc | events) is read from `getTransport()` at call time.
+
+export type Transport = 'rest' | 'grpc' | 'events';
+export const TRANSPORTS: readonly Transport[] = ['rest', 'grpc', 'events'];
+export const TRANSPORT_LABELS: Record<Transport, string> = { rest: 'REST', grpc: 'gRPC', events: 'Events' };
+
+export function isTransport(v: unknown): v is Transport {
+  return typeof v === 'string' && (TRANSPORTS as readonly string[]).includes(v);
+}
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'INTERNAL'
+  | 'UNKNOWN';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface User {
+  id: string;
+  username: string;
+}
+
+export interface PictureMeta {
+  id: string;
+  title: string;
+  user_id: string;
+  content_type: string;
+  size: number;
+  created_at: string;
+}
+
+export interface Picture extends PictureMeta {
+  base64: string;
+}
+
+export interface PictureList {
+  pictures: PictureMeta[];
+  next_page_token: string;
+}
+
+export interface CallLog {
+  transport: string;
+  service: string;
+  method: string;
+  status: number;
+  latency_ms: number;
+  user_id: string;
+  time: string;
+}
+
+export interface CallStats {
+  transport: string;
+  service: string;
+  method: string;
+  count: number;
+  error_count: number;
+  p50_ms: number;
+  p95_ms: number;
+}
+
+export interface AnalyticsData {
+  logs: CallLog[];
+  stats: CallStats[];
+}
+
+/** What the client measured about one HTTP call. */
+export interface CallMeta {
+  /** Transport the client asked for (URL prefix). */
+  transport: Transport;
+  /** Transport the gateway says served the call (X-Trident-Transport), else the requested one. */
+  servedBy: string;
+  method: string;
+  path: string;
+  status: number;
+  /** Client-side round trip, performance.now() based. */
+  durationMs: number;
+  /** Upstream duration from `Server-Timing: upstream;dur=<ms>`, when present. */
+  upstreamMs: number | null;
+}
+
+export interface ApiResult<T> {
+  data: T;
+  meta: CallMeta;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly meta: CallMeta | null;
+  constructor(status: number, code: ErrorCode, message: string, meta: CallMeta | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.meta = meta;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation: proto3 JSON omits empty/zero fields, and 64-bit ints may arrive as strings.
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v == null ? '' : String(v);
+}
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+export function toTokenPair(v: unknown): TokenPair {
+  const o = obj(v);
+  return {
+    access_token: str(o.access_token),
+    refresh_token: str(o.refresh_token),
+    token_type: str(o.token_type) || 'Bearer',
+    expires_in: num(o.expires_in),
+  };
+}
+export function toUser(v: unknown): User {
+  const o = obj(v);
+  return { id: str(o.id), username: str(o.username) };
+}
+export function toPictureMeta(v: unknown): PictureMeta {
+  const o = obj(v);
+  return {
+    id: str(o.id),
+    title: str(o.title),
+    user_id: str(o.user_id),
+    content_type: str(o.content_type),
+    size: num(o.size),
+    created_at: str(o.created_at),
+  };
+}
+export function toPicture(v: unknown): Picture {
+  return { ...toPictureMeta(v), base64: str(obj(v).base64) };
+}
+export function toPictureList(v: unknown): PictureList {
+  const o = obj(v);
+  return { pictures: arr(o.pictures).map(toPictureMeta), next_page_token: str(o.next_page_token) };
+}
+export function toAnalytics(v: unknown): AnalyticsData {
+  const o = obj(v);
+  return {
+    logs: arr(o.logs).map((l) => {
+      const x = obj(l);
+      return {
+        transport: str(x.transport),
+        service: str(x.service),
+        method: str(x.method),
+        status: num(x.status),
+        latency_ms: num(x.latency_ms),
+        user_id: str(x.user_id),
+        time: str(x.time),
+      };
+    }),
+    stats: arr(o.stats).map((s) => {
+      const x = obj(s);
+      return {
+        transport: str(x.transport),
+        service: str(x.service),
+        method: str(x.method),
+        count: num(x.count),
+        error_count: num(x.error_count),
+        p50_ms: num(x.p50_ms),
+        p95_ms: num(x.p95_ms),
+      };
+    }),
+  };
+}
+
+/** Reads the `upstream` entry's `dur` from a Server-Timing header value. */
+export function parseServerTiming(header: string | null | undefined, name = 'upstream'): number | null {
+  if (!header) return null;
+  for (const entry of header.split(',')) {
+    const parts = entry.split(';').map((p) => p.trim());
+    if (parts[0] !== name) continue;
+    for (const p of parts.slice(1)) {
+      const m = /^dur=("?)([0-9.eE+-]+)\1$/.exec(p);
+      if (m) {
+        const n = Number(m[2]);
+        if (Number.isFinite(n)) return n;
+      }
+    }
+  }
+  return null;
+}
+
+const FALLBACK_MESSAGES: Record<number, string> = {
+  0: 'Could not reach the server.',
+  400: 'The request was refused.',
+  401: 'Not signed in or the session has expired.',
+  403: 'Permission denied.',
+  404: 'Not found.',
+  409: 'Already exists.',
+  413: 'The file is too large (the limit is 10 MiB).',
+  429: 'Too many requests; try again shortly.',
+  502: 'The backend is unavailable.',
+  503: 'The backend is unavailable.',
+  504: 'The backend took too long to answer.',
+};
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ALREADY_EXISTS',
+  413: 'RESOURCE_EXHAUSTED',
+  429: 'RESOURCE_EXHAUSTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+/** Builds an ApiError from an error response body `{"error":{"code","message"}}` (or anything else). */
+export function errorFromResponse(status: number, text: string, meta: CallMeta | null = null): ApiError {
+  let code: ErrorCode = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN');
+  let message = '';
+  try {
+    const e = obj(obj(JSON.parse(text)).error);
+    if (typeof e.code === 'string' && e.code) code = e.code as ErrorCode;
+    message = str(e.message);
+  } catch {
+    /* not JSON */
+  }
+  if (!message) message = FALLBACK_MESSAGES[status] ?? `Request failed (HTTP ${status}).`;
+  return new ApiError(status, code, message, meta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Senders: the low-level HTTP hop, swappable for tests. Upload uses XHR for progress events.
+
+export interface RawRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  onUploadProgress?: (loaded: number, total: number) => void;
+}
+export interface RawResponse {
+  status: number;
+  header(name: string): string | null;
+  text: string;
+}
+export type Sender = (req: RawRequest) => Promise<RawResponse>;
+
+export const fetchSender: Sender = async (req) => {
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+  const text = await res.text();
+  return { status: res.status, header: (n) => res.headers.get(n), text };
+};
+
+export const xhrSender: Sender = (req) =>
+  new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(req.method, req.url);
+    for (const [k, v] of Object.entries(req.headers)) xhr.setRequestHeader(k, v);
+    if (req.onUploadProgress) {
+      const cb = req.onUploadProgress;
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) cb(e.loaded, e.total);
+      };
+    }
+    xhr.onload = () =>
+      resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), text: xhr.responseText ?? '' });
+    xhr.onerror = () => reject(new TypeError('Network error'));
+    xhr.onabort = () => reject(new TypeError('Upload aborted'));
+    xhr.send(req.body ?? null);
+  });
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ClientOptions {
+  getTransport: () => Transport;
+  sender?: Sender;
+  uploadSender?: Sender;
+  now?: () => number;
+  /** Called whenever the token pair changes (null: signed out). */
+  onTokens?: (pair: TokenPair | null) => void;
+  /** Called after every HTTP call with what was measured. */
+  onCall?: (meta: CallMeta) => void;
+}
+
+interface CallOptions<T> {
+  body?: unknown;
+  auth?: boolean;
+  parse: (v: unknown) => T;
+  upload?: (loaded: number, total: number) => void;
+  retried?: boolean;
+}
+
+export class ApiClient {
+  accessToken = '';
+  refreshToken = '';
+  private refreshing: Promise<ApiResult<TokenPair>> | null = null;
+  private readonly opts: ClientOptions;
+
+  constructor(opts: ClientOptions) {
+    this.opts = { ...opts };
+  }
+
+  /** Replaces the token / call listeners (the app's session hooks onto a given client). */
+  listen(l: Pick<ClientOptions, 'onTokens' | 'onCall'>): void {
+    this.opts.onTokens = l.onTokens;
+    this.opts.onCall = l.onCall;
+  }
+
+  get transport(): Transport {
+    return this.opts.getTransport();
+  }
+
+  setTokens(pair: TokenPair | null): void {
+    this.accessToken = pair?.access_token ?? '';
+    this.refreshToken = pair?.refresh_token ?? '';
+    this.opts.onTokens?.(pair);
+  }
+
+  /** One HTTP call with JSON in/out; on 401 tries one refresh and retries, else signs out. */
+  async call<T>(method: string, path: string, o: CallOptions<T>): Promise<ApiResult<T>> {
+    const transport = this.transport;
+    const auth = o.auth ?? true;
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(o.body);
+    }
+    if (auth && this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
+    const sender = (o.upload ? this.opts.uploadSender ?? xhrSender : this.opts.sender) ?? fetchSender;
+    const now = this.opts.now ?? (() => performance.now());
+
+    const start = now();
+    let raw: RawResponse;
+    try {
+      raw = await sender({ method, url: `/${transport}${path}`, headers, body, onUploadProgress: o.upload });
+    } catch {
+      throw new ApiError(0, 'UNAVAILABLE', FALLBACK_MESSAGES[0]);
+    }
+    const meta: CallMeta = {
+      transport,
+      servedBy: raw.header('X-Trident-Transport') || transport,
+      method,
+      path,
+      status: raw.status,
+      durationMs: now() - start,
+      upstreamMs: parseServerTiming(raw.header('Server-Timing')),
+    };
+    this.opts.onCall?.(meta);
+
+    if (raw.status === 401 && auth) {
+      if (!o.retried && this.refreshToken) {
+        let refreshed = false;
+        try {
+          await this.refresh();
+          refreshed = true;
+        } catch (e) {
+          if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) throw e;
+        }
+        if (refreshed) return this.call(method, path, { ...o, retried: true });
+      }
+      this.setTokens(null);
+      throw errorFromResponse(raw.status, raw.text, meta);
+    }
+    if (raw.status < 200 || raw.status >= 300) throw errorFromResponse(raw.status, raw.text, meta);
+    let json: unknown = {};
+    if (raw.text.trim()) {
+      try {
+        json = JSON.parse(raw.text);
+      } catch {
+        throw new ApiError(raw.status, 'INTERNAL', 'The server sent an unreadable answer.', meta);
+      }
+    }
+    return { data: o.parse(json), meta };
+  }
+
+  // --- auth ---------------------------------------------------------------------------------
+
+  async signup(username: string, password: string): Promise<ApiResult<TokenPair>> {
+    const r = await this.call('POST', '/signup', { body: { username, password }, auth: false, parse: toTokenPair });
+    this.setTokens(r.data);
+    return r;
+  }
+
+  async login(username: string, password: string): Promise<ApiResult<TokenPair>> {
+    const r = await this.call('POST', '/login', { body: { username, password }, auth: false, parse: toTokenPair });
+    this.setTokens(r.data);
+    return r;
+  }
+
+  /** Exchanges the refresh token for a new pair; concurrent callers share one request. */
+  refresh(): Promise<ApiResult<TokenPair>> {
+    if (!this.refreshing) {
+      const token = this.refreshToken;
+      this.refreshing = this.call('POST', '/refresh', { body: { refresh_token: token }, auth: false, parse: toTokenPair })
+        .then((r) => {
+          this.setTokens(r.data);
+          return r;
+        })
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }
+    return this.refreshing;
+  }
+
+  async logout(): Promise<void> {
+    const token = this.refreshToken;
+    try {
+      if (token) await this.call('POST', '/logout', { body: { refresh_token: token }, auth: false, parse: () => null });
+    } finally {
+      this.setTokens(null);
+    }
+  }
+
+  me(): Promise<ApiResult<User>> {
+    return this.call('GET', '/me', { parse: toUser });
+  }
+
+  async deleteMe(): Promise<ApiResult<null>> {
+    const r = await this.call('DELETE', '/me', { parse: () => null });
+    this.setTokens(null);
+    return r;
+  }
+
+  // --- pictures -----------------------------------------------------------------------------
+
+  createPicture(
+    title: string,
+    base64: string,
+    onProgress?: (loaded: number, total: number) => void,
+  ): Promise<ApiResult<PictureMeta>> {
+    return this.call('POST', '/pictures', {
+      body: { title, base64 },
+      parse: toPictureMeta,
+      upload: onProgress ?? (() => {}),
+    });
+  }
+
+  listPictures(pageSize = 20, pageToken = ''): Promise<ApiResult<PictureList>> {
+    const q = new URLSearchParams({ page_size: String(pageSize) });
+    if (pageToken) q.set('page_token', pageToken);
+    return this.call('GET', `/pictures?${q}`, { parse: toPictureList });
+  }
+
+  getPicture(id: string): Promise<ApiResult<Picture>> {
+    return this.call('GET', `/pictures/${encodeURIComponent(id)}`, { parse: toPicture });
+  }
+
+  deletePicture(id: string): Promise<ApiResult<null>> {
+    return this.call('DELETE', `/pictures/${encodeURIComponent(id)}`, { parse: () => null });
+  }
+
+  /** URL for <img src>: images cannot send headers, so the access token goes in the query. */
+  rawUrl(id: string): string {
+    const q = new URLSearchParams({ access_token: this.accessToken });
+    return `/${this.transport}/pictures/${encodeURIComponent(id)}/raw?${q}`;
+  }
+
+  // --- analytics ----------------------------------------------------------------------------
+
+  analytics(limit = 50): Promise<ApiResult<AnalyticsData>> {
+    return this.call('GET', `/analytics?limit=${limit}`, { parse: toAnalytics });
+  }
+}
