@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-WEB_SOURCES := $(shell find web/src web/public web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
+WEB_SOURCES := $(shell find web/src web/public web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 APT_PACKAGES := kcat chromium prometheus kubernetes-client
 
 .DEFAULT_GOAL := help
@@ -48,8 +48,9 @@ web/dist/index.html: $(WEB_SOURCES)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	touch $@
 
-proto: install ## regenerate api/gen from api/proto
+proto: install ## regenerate api/gen from api/proto, and the OpenAPI and AsyncAPI documents
 	$(PY) -m grpc_tools.protoc -I api/proto --python_out=api/gen --pyi_out=api/gen api/proto/*.proto
+	$(VENV)/bin/trident contract
 
 lint: install ## ruff and mypy over the hand-written Python
 	$(VENV)/bin/ruff check internal tests benchmarks cmd

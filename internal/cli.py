@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
     migrate.add_argument("service", choices=SERVICES)
 
+    contract = commands.add_parser("contract", help="write the OpenAPI and AsyncAPI documents generated from the contract into api/")
+    contract.add_argument("--check", action="store_true", help="only check that the committed documents are up to date")
+
     args = parser.parse_args(argv)
+    if args.command == "contract":
+        return write_contract_documents(args.check)
     if args.command == "up":
         from internal.common.runtime.launcher import up as run_up
 
@@ -47,6 +52,27 @@ def main(argv: list[str] | None = None) -> int:
 
     applied = asyncio.run(run_migrations(load_settings(args.service), args.service))
     print(f"{args.service}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def write_contract_documents(check: bool) -> int:
+    from internal.common.config import Settings
+    from internal.common.contract import Contract
+    from internal.services.gateway import contract_documents
+
+    stale = []
+    for relative, text in contract_documents(Contract.load(Settings().api_yml)).items():
+        path = PROJECT_ROOT / "api" / relative
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(relative)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    if check and stale:
+        print(f"out of date (run `trident contract`): {', '.join(stale)}", file=sys.stderr)
+        return 1
+    print("api documents " + ("up to date" if not stale else "written: " + ", ".join(stale)))
     return 0
 
 

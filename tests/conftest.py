@@ -73,7 +73,8 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "system.log"
     private_key_pem = generate_private_key_pem()
-    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, **(extra_env or {})}
+    # A short reassembly timeout so the test of an incomplete message does not wait 30 s.
+    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, "KAFKA_REASSEMBLY_TIMEOUT_MS": "5000", **(extra_env or {})}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     log = log_path.open("wb")
     process = subprocess.Popen(

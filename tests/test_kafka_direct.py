@@ -126,3 +126,32 @@ async def test_a_users_call_over_kafka_with_protobuf_and_json_agree(system: Runn
     assert header(pb_reply.headers, "content-type") == "application/x-protobuf"
     assert user.username == username
     assert json.loads(json_reply.value)["id"] == user.id
+
+
+async def test_kcat_creates_a_picture_through_the_pictures_topic(system: RunningSystem, gateway: GatewayClient) -> None:
+    """The README's kcat scenario: the caller names the user in the x-user-id header, as the gateway does."""
+    import base64
+
+    from tests.images import png
+
+    _, signup = await gateway.signup("rest")
+    token = signup.body["access_token"]
+    user_id = (await gateway.request("GET", "/rest/me", token=token)).body["id"]
+    image = png(seed=7)
+    line = b'createpicture:{"title":"from kcat","base64":"' + base64.b64encode(image) + b'"}'
+    async with Replies(system.bootstrap_servers) as replies:
+        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "pictures", line,
+                                "-H", f"x-user-id={user_id}", "-H", "correlation_id=kcat-picture-1")
+        reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "kcat-picture-1")
+    assert header(reply.headers, "status") == "OK"
+    created = json.loads(reply.value)
+    assert created["title"] == "from kcat" and created["user_id"] == user_id and created["content_type"] == "image/png"
+    raw = await gateway.request("GET", f"/events/pictures/{created['id']}/raw", token=token)
+    assert raw.status == 200 and raw.raw == image
+
+
+async def test_kcat_without_a_user_is_unauthenticated(system: RunningSystem) -> None:
+    async with Replies(system.bootstrap_servers) as replies:
+        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "pictures", b'listpictures:{}', "-H", "correlation_id=kcat-anon")
+        reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "kcat-anon")
+    assert header(reply.headers, "status") == "UNAUTHENTICATED"

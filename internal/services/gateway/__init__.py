@@ -6,8 +6,11 @@ import asyncio
 from contextlib import suppress
 
 from api.gen import analytics_pb2, auth_pb2, pictures_pb2, users_pb2
+from internal.common.contract import Contract
 from internal.common.errors import TridentError
+from internal.common.events.asyncapi import asyncapi_document
 from internal.common.logger import logger
+from internal.common.rest.openapi import openapi_document, swagger_ui_page
 from internal.common.rest.public import PublicApi, PublicRoute
 from internal.common.runtime import Runtime
 from internal.common.service import CallContext
@@ -15,6 +18,7 @@ from internal.common.tokens import TokenVerifier
 from internal.services.gateway.service import CallLogEmitter, Gateway
 
 TOPICS = ("analytics", "auth", "users", "pictures")
+VERSION = "0.1.0"
 
 
 def routes(g: Gateway) -> list[PublicRoute]:
@@ -77,8 +81,12 @@ async def build(runtime: Runtime) -> PublicApi:
         task = asyncio.create_task(fetch())
         api.on_stop.append(lambda: _cancel(task))
 
+    route_table = routes(gateway)
+    spec = openapi_document(route_table, "Trident gateway", VERSION)
+    docs_page = swagger_ui_page("/openapi.json", "/swagger")
     api = PublicApi(
-        routes=routes(gateway),
+        routes=route_table,
+        extra_routes=[("GET", "/openapi.json", lambda: spec), ("GET", "/docs", lambda: docs_page)],
         authenticate=gateway.authenticate,
         on_call=emitter.record,
         depends_on=("users", "auth", "pictures", "analytics"),
@@ -93,3 +101,19 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with suppress(asyncio.CancelledError):
         await task
+
+
+def contract_documents(contract: Contract) -> dict[str, str]:
+    """The generated API documents, by their path in api/: `trident contract` writes them."""
+    import json
+
+    import yaml
+
+    route_table = routes(Gateway(sender=None, verifier=None))  # type: ignore[arg-type]
+    openapi = openapi_document(route_table, "Trident gateway", VERSION)
+    # Call logs are `logdata` events on the analytics topic, so only user.deleted is a topic of its own.
+    asyncapi = asyncapi_document(contract, {"user.deleted": users_pb2.UserDeleted.DESCRIPTOR}, VERSION)
+    return {
+        "openapi/openapi.json": json.dumps(openapi, indent=2) + "\n",
+        "asyncapi/asyncapi.yaml": yaml.safe_dump(asyncapi, sort_keys=False, width=120),
+    }

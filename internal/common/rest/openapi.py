@@ -1,0 +1,133 @@
+"""OpenAPI 3.1 of a public API, generated from its route table and the proto messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from internal.common.config import TRANSPORTS
+from internal.common.contract.schema import collect_schemas, message_schema
+from internal.common.rest.public import PublicRoute
+
+_REF = "#/components/schemas/"
+_ERRORS = {
+    "400": "INVALID_ARGUMENT: malformed JSON, a missing or invalid field",
+    "401": "UNAUTHENTICATED: missing, expired or invalid credentials",
+    "404": "NOT_FOUND: no such resource (or it belongs to someone else), or an unknown transport",
+    "409": "ALREADY_EXISTS",
+    "413": "RESOURCE_EXHAUSTED: the body or the image is over its size limit",
+    "500": "INTERNAL",
+    "503": "UNAVAILABLE: a service could not be reached",
+    "504": "DEADLINE_EXCEEDED: no answer within the deadline",
+}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": [
+                    "INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "ALREADY_EXISTS",
+                    "RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL",
+                ]},
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def openapi_document(routes: list[PublicRoute], title: str, version: str) -> dict[str, Any]:
+    descriptors = [m.DESCRIPTOR for r in routes for m in (r.request_type, r.response_type) if m is not None]
+    schemas = collect_schemas(descriptors, _REF)
+    schemas["Error"] = _ERROR_SCHEMA
+    paths: dict[str, Any] = {}
+    for route in routes:
+        path = "/{transport}" + route.path
+        paths.setdefault(path, {})[route.http_method.lower()] = _operation(route)
+    for probe, summary in (("/healthz", "Liveness"), ("/readyz", "Readiness: 200 once every service is ready"),
+                           ("/metrics", "Prometheus metrics")):
+        paths[probe] = {"get": {"operationId": probe.strip("/"), "summary": summary, "tags": ["operations"],
+                                "responses": {"200": {"description": "OK"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "Every route is served over the transport named in its first path segment: "
+                           "`rest`, `grpc` or `events`. The same request gives the same answer over each.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _operation(route: PublicRoute) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [{
+        "name": "transport", "in": "path", "required": True,
+        "description": "How the gateway reaches the service for this call.",
+        "schema": {"type": "string", "enum": list(TRANSPORTS)},
+    }]
+    path_params = re.findall(r"{(\w+)}", route.path)
+    for name in path_params:
+        parameters.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary or route.name,
+        "tags": [route.service],
+        "parameters": parameters,
+    }
+    if route.request_type is not None:
+        if route.http_method in ("POST", "PUT", "PATCH"):
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": message_schema(route.request_type.DESCRIPTOR, _REF)}},
+            }
+        else:
+            for field in route.request_type.DESCRIPTOR.fields:
+                if field.name not in path_params:
+                    schema = {"type": "integer"} if field.type == field.TYPE_INT32 else {"type": "string"}
+                    parameters.append({"name": field.name, "in": "query", "required": False, "schema": schema})
+    if route.token_in_query:
+        parameters.append({"name": "access_token", "in": "query", "required": False, "schema": {"type": "string"},
+                           "description": "The access token, for clients that cannot send headers (<img src>)."})
+    success: dict[str, Any] = {"description": "OK"}
+    if route.status != 204:
+        if route.response_type is not None:
+            success["content"] = {"application/json": {"schema": message_schema(route.response_type.DESCRIPTOR, _REF)}}
+        elif route.name.endswith("Raw"):
+            success["content"] = {f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
+                                  for kind in ("png", "jpeg", "gif", "webp")}
+    responses: dict[str, Any] = {str(route.status): success}
+    error_body = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
+    for status, description in _ERRORS.items():
+        if status == "401" and not route.auth and route.service != "auth":
+            continue
+        responses[status] = {"description": description, "content": error_body}
+    operation["responses"] = responses
+    if route.auth:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def swagger_ui_page(spec_url: str, assets: str) -> str:
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Trident API</title>
+  <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="icon" href="{assets}/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="{assets}/swagger-ui-bundle.js"></script>
+  <script>window.ui = SwaggerUIBundle({{ url: "{spec_url}", dom_id: "#swagger-ui" }});</script>
+</body>
+</html>
+"""

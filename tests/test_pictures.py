@@ -1,0 +1,198 @@
+"""Pictures over every transport: upload, list, fetch, delete, ownership, validation, size."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.client import TRANSPORTS, GatewayClient, Reply
+from tests.images import decodes, jpeg, png, png_of_size
+
+MiB = 1024 * 1024
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+async def upload(gateway: GatewayClient, transport: str, token: str, data: bytes, title: str = "a picture") -> Reply:
+    return await gateway.request("POST", f"/{transport}/pictures", {"title": title, "base64": b64(data)}, token=token)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_png_and_jpeg_round_trip_byte_for_byte(gateway: GatewayClient, transport: str) -> None:
+    token = await gateway.token(transport)
+    for data, content_type in ((png(seed=3), "image/png"), (jpeg(), "image/jpeg")):
+        created = await upload(gateway, transport, token, data, title=f"{content_type} over {transport}")
+        assert created.status == 201, created.body
+        meta = created.body
+        assert set(meta) >= {"id", "title", "user_id", "content_type", "size", "created_at"}
+        assert meta["content_type"] == content_type and meta["size"] == len(data)
+        assert meta["sha256"] == hashlib.sha256(data).hexdigest()
+        assert "base64" not in meta
+        for fetch_transport in TRANSPORTS:
+            got = await gateway.request("GET", f"/{fetch_transport}/pictures/{meta['id']}", token=token)
+            assert got.status == 200
+            assert base64.b64decode(got.body["base64"]) == data
+            raw = await gateway.request("GET", f"/{fetch_transport}/pictures/{meta['id']}/raw", token=token)
+            assert raw.status == 200 and raw.raw == data
+            assert raw.headers["Content-Type"] == content_type
+            assert "max-age" in raw.headers["Cache-Control"]
+            assert decodes(raw.raw) == content_type.split("/")[1].upper()
+
+
+async def test_raw_image_accepts_the_token_in_the_query_for_img_tags(gateway: GatewayClient) -> None:
+    token = await gateway.token()
+    created = await upload(gateway, "rest", token, png())
+    raw = await gateway.request("GET", f"/grpc/pictures/{created.body['id']}/raw", params={"access_token": token})
+    assert raw.status == 200 and raw.raw == png()
+    no_token = await gateway.request("GET", f"/grpc/pictures/{created.body['id']}/raw")
+    assert no_token.status == 401
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_listing_is_newest_first_paginated_and_without_bytes(gateway: GatewayClient, transport: str) -> None:
+    token = await gateway.token(transport)
+    ids = []
+    for i in range(5):
+        created = await upload(gateway, transport, token, png(seed=i), title=f"picture {i}")
+        ids.append(created.body["id"])
+    seen: list[dict[str, Any]] = []
+    page_token = ""
+    pages = 0
+    while True:
+        params = {"page_size": "2", **({"page_token": page_token} if page_token else {})}
+        page = await gateway.request("GET", f"/{transport}/pictures", token=token, params=params)
+        assert page.status == 200, page.body
+        pages += 1
+        seen += page.body.get("pictures", [])
+        page_token = page.body.get("next_page_token", "")
+        if not page_token:
+            break
+    assert pages == 3
+    assert [p["id"] for p in seen] == list(reversed(ids))
+    assert all("base64" not in p for p in seen)
+    default = await gateway.request("GET", f"/{transport}/pictures", token=token)
+    assert len(default.body["pictures"]) == 5 and "next_page_token" not in default.body
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_delete_removes_the_picture(gateway: GatewayClient, transport: str) -> None:
+    token = await gateway.token(transport)
+    created = await upload(gateway, transport, token, png())
+    deleted = await gateway.request("DELETE", f"/{transport}/pictures/{created.body['id']}", token=token)
+    assert deleted.status == 204
+    again = await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}", token=token)
+    assert (again.status, again.error_code) == (404, "NOT_FOUND")
+    twice = await gateway.request("DELETE", f"/{transport}/pictures/{created.body['id']}", token=token)
+    assert (twice.status, twice.error_code) == (404, "NOT_FOUND")
+
+
+async def test_another_users_picture_is_not_found_over_every_transport(gateway: GatewayClient) -> None:
+    owner = await gateway.token()
+    stranger = await gateway.token()
+    created = await upload(gateway, "rest", owner, png())
+    picture_id = created.body["id"]
+    missing_id = "00000000-0000-4000-8000-000000000000"
+    for transport in TRANSPORTS:
+        replies = [
+            await gateway.request("GET", f"/{transport}/pictures/{picture_id}", token=stranger),
+            await gateway.request("GET", f"/{transport}/pictures/{picture_id}/raw", token=stranger),
+            await gateway.request("DELETE", f"/{transport}/pictures/{picture_id}", token=stranger),
+        ]
+        nonexistent = await gateway.request("GET", f"/{transport}/pictures/{missing_id}", token=stranger)
+        for reply in replies:
+            not_found = (404, {"error": {"code": "NOT_FOUND", "message": "picture not found"}})
+            assert (reply.status, reply.body) == (nonexistent.status, nonexistent.body) == not_found
+        listing = await gateway.request("GET", f"/{transport}/pictures", token=stranger)
+        assert listing.body.get("pictures", []) == []
+    still_there = await gateway.request("GET", f"/rest/pictures/{picture_id}", token=owner)
+    assert still_there.status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "mentions"),
+    [
+        ({"title": "bad", "base64": "!!!not base64!!!"}, 400, "base64"),
+        ({"title": "text", "base64": b64(b"just some text, not an image")}, 400, "not a PNG, JPEG, GIF or WebP"),
+        ({"title": "fake", "base64": b64(b"\x89PNX" + b"0" * 40)}, 400, "not a PNG"),
+        ({"title": "", "base64": b64(png())}, 400, "title"),
+        ({"title": "x" * 201, "base64": b64(png())}, 400, "title"),
+        ({"title": "empty"}, 400, "base64"),
+    ],
+)
+async def test_invalid_uploads_are_400_over_every_transport(gateway: GatewayClient, body: dict[str, Any], status: int, mentions: str) -> None:
+    token = await gateway.token()
+    replies = [await gateway.request("POST", f"/{t}/pictures", body, token=token) for t in TRANSPORTS]
+    for reply in replies:
+        assert (reply.status, reply.error_code) == (status, "INVALID_ARGUMENT"), reply.body
+        assert mentions in reply.body["error"]["message"]
+    assert replies[0].body == replies[1].body == replies[2].body
+    listing = await gateway.request("GET", "/rest/pictures", token=token)
+    assert listing.body.get("pictures", []) == []
+
+
+async def test_malformed_ids_and_missing_tokens(gateway: GatewayClient) -> None:
+    token = await gateway.token()
+    for transport in TRANSPORTS:
+        bad_id = await gateway.request("GET", f"/{transport}/pictures/not-a-uuid", token=token)
+        assert (bad_id.status, bad_id.error_code) == (400, "INVALID_ARGUMENT")
+        for method, path in (("GET", "/pictures"), ("POST", "/pictures"), ("GET", "/pictures/x"), ("DELETE", "/pictures/x"),
+                             ("GET", "/analytics")):
+            reply = await gateway.request(method, f"/{transport}{path}", {} if method == "POST" else None)
+            assert (reply.status, reply.error_code) == (401, "UNAUTHENTICATED"), (transport, path)
+        bad_page = await gateway.request("GET", f"/{transport}/pictures", token=token, params={"page_size": "1000"})
+        assert (bad_page.status, bad_page.error_code) == (400, "INVALID_ARGUMENT")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_9_mib_picture_goes_through_and_an_11_mib_one_is_413(gateway: GatewayClient, transport: str) -> None:
+    token = await gateway.token(transport)
+    big = png_of_size(9 * MiB)
+    created = await upload(gateway, transport, token, big, title="nine mebibytes")
+    assert created.status == 201, created.body
+    assert created.body["size"] == 9 * MiB
+    raw = await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}/raw", token=token)
+    assert raw.raw == big
+    full = await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}", token=token)
+    assert base64.b64decode(full.body["base64"]) == big
+
+    too_big = await upload(gateway, transport, token, png_of_size(11 * MiB), title="eleven mebibytes")
+    assert too_big.status == 413, too_big.body
+    assert too_big.error_code == "RESOURCE_EXHAUSTED"
+    assert "limit" in too_big.body["error"]["message"]
+
+
+async def test_deleting_the_account_removes_its_pictures(gateway: GatewayClient) -> None:
+    _, signup = await gateway.signup("events")
+    token = signup.body["access_token"]
+    created = [await upload(gateway, "rest", token, png(seed=i)) for i in range(3)]
+    other = await gateway.token()
+    kept = await upload(gateway, "rest", other, png())
+    deleted = await gateway.request("DELETE", "/events/me", token=token)
+    assert deleted.status == 204
+    me = await gateway.request("GET", "/rest/me", token=token)
+    assert (me.status, me.error_code) == (404, "NOT_FOUND")
+    # user.deleted reaches pictures (and auth) asynchronously over Kafka.
+    async with asyncio.timeout(20):
+        while True:
+            remaining = [await gateway.request("GET", f"/rest/pictures/{c.body['id']}", token=token) for c in created]
+            if all(r.status == 404 for r in remaining):
+                break
+            await asyncio.sleep(0.2)
+    # Auth revokes the user's refresh tokens on user.deleted: keep refreshing with the newest token
+    # until it stops working (it would rotate forever if nothing revoked them).
+    refresh_token = signup.body["refresh_token"]
+    async with asyncio.timeout(20):
+        while True:
+            refresh = await gateway.request("POST", "/rest/refresh", {"refresh_token": refresh_token})
+            if refresh.status == 401:
+                break
+            assert refresh.status == 200
+            refresh_token = refresh.body["refresh_token"]
+            await asyncio.sleep(0.2)
+    assert (await gateway.request("GET", f"/rest/pictures/{kept.body['id']}", token=other)).status == 200
