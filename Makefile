@@ -18,6 +18,7 @@ run: install web ## start the whole system on embedded PostgreSQL and the develo
 
 test: install system-deps web lint ## install what the tests need and run the whole suite
 	cd web && npm test
+	cd tests/postman && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m pytest
 
 install: $(STAMP) ## create .venv and install the project with its dev extras
@@ -51,6 +52,7 @@ web/dist/index.html: $(WEB_SOURCES)
 proto: install ## regenerate api/gen from api/proto, and the OpenAPI and AsyncAPI documents
 	$(PY) -m grpc_tools.protoc -I api/proto --python_out=api/gen --pyi_out=api/gen api/proto/*.proto
 	$(VENV)/bin/trident contract
+	$(PY) -m internal.services.gateway.postman
 
 lint: install ## ruff and mypy over the hand-written Python
 	$(VENV)/bin/ruff check internal tests benchmarks cmd

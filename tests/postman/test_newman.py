@@ -35,7 +35,7 @@ def _load(path: Path) -> Any:
 
 
 def _routes() -> list[Any]:
-    return postman._routes()
+    return postman.gateway_routes()
 
 
 def _route_key(method: str, path_segments: list[str]) -> tuple[str, str]:
@@ -149,6 +149,8 @@ def test_grpc_examples_match_the_services_reflection(system: RunningSystem) -> N
                 assert full_service == described.full_name
                 assert example["target"] == postman.GRPC_TARGETS[service]
                 assert example["method"] in readme, f"README.md does not show {example['method']}"
+                shown = json.dumps(example["request"])
+                assert len(shown) > 200 or shown in readme, f"README.md does not show the example {shown}"
                 method = described.FindMethodByName(method_name)
                 request_cls = message_factory.GetMessageClass(method.input_type)
                 response_cls = message_factory.GetMessageClass(method.output_type)

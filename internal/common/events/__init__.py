@@ -13,8 +13,9 @@ from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from google.protobuf.message import Message
+from opentelemetry.trace import SpanKind
 
-from internal.common import metrics, mq
+from internal.common import metrics, mq, tracing
 from internal.common.config import Settings
 from internal.common.contract import ServiceContract, from_bytes, from_json, to_json
 from internal.common.errors import DeadlineExceeded, InvalidArgument, TridentError
@@ -133,6 +134,14 @@ class EventsServer(_ConsumerLoop):
     async def handle(self, assembled: mq.Assembled) -> None:
         headers = assembled.headers
         event = mq.header(headers, mq.EVENT) or (assembled.key or b"").decode("utf-8", "replace")
+        with tracing.tracer().start_as_current_span(
+            f"{self.topic} process", context=tracing.extract(metadata_of(headers)), kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic, "messaging.operation": "process",
+                        "trident.event": event},
+        ):
+            await self._handle(assembled, headers, event)
+
+    async def _handle(self, assembled: mq.Assembled, headers: mq.Headers, event: str) -> None:
         content_type = mq.header(headers, mq.CONTENT_TYPE) or mq.JSON
         try:
             binding = self.contract.by_event(event)
@@ -140,7 +149,9 @@ class EventsServer(_ConsumerLoop):
                 known = ", ".join(b.event for b in self.contract.methods.values())
                 raise InvalidArgument(f"unknown event {event!r} on topic {self.topic}; known events: {known}")
             request = decode(binding.request_type, assembled.value, content_type)
-            ctx = CallContext.from_metadata("events", metadata_of(headers))
+            carrier: dict[str, str] = {}
+            tracing.inject(carrier)  # the service's span is a child of this consumer span
+            ctx = CallContext.from_metadata("events", {**metadata_of(headers), **carrier})
             response = await self.endpoints[binding.name](request, ctx)
             await self._reply(headers, assembled.key, event, "OK", encode(response, content_type), content_type)
         except TridentError as exc:
@@ -165,12 +176,19 @@ class EventsServer(_ConsumerLoop):
         ]
         if correlation_id:
             reply_headers.append((mq.CORRELATION_ID, correlation_id.encode()))
-        await mq.publish(
-            self.producer, reply_to, value, reply_headers,
-            key=correlation_id.encode() if correlation_id else key,
-            record_max_bytes=self.settings.kafka_record_max_bytes,
-            service=self.settings.service_name,
-        )
+        with tracing.tracer().start_as_current_span(
+            f"{reply_to} publish", kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": reply_to, "messaging.operation": "publish"},
+        ):
+            carrier: dict[str, str] = {}
+            tracing.inject(carrier)  # the reply carries its place in the trace
+            reply_headers.extend((k, v.encode()) for k, v in carrier.items())
+            await mq.publish(
+                self.producer, reply_to, value, reply_headers,
+                key=correlation_id.encode() if correlation_id else key,
+                record_max_bytes=self.settings.kafka_record_max_bytes,
+                service=self.settings.service_name,
+            )
 
 
 class SubscriptionConsumer(_ConsumerLoop):
@@ -188,8 +206,12 @@ class SubscriptionConsumer(_ConsumerLoop):
         except TridentError as exc:
             logger.warning("skipping a malformed {} event: {}", self.topic, exc.message)
             return
-        ctx = CallContext.from_metadata("events", metadata_of(assembled.headers))
-        await self.subscription.handler(message, ctx)
+        with tracing.tracer().start_as_current_span(
+            f"{self.topic} process", context=tracing.extract(metadata_of(assembled.headers)), kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic, "messaging.operation": "process"},
+        ):
+            ctx = CallContext.from_metadata("events", metadata_of(assembled.headers))
+            await self.subscription.handler(message, ctx)
 
     async def expired(self, expired: mq.Expired) -> None:
         logger.warning("dropped an incomplete {} event", self.topic)

@@ -10,10 +10,13 @@ from typing import Any
 
 from aiohttp import web
 from google.protobuf.message import Message
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from internal.common import tracing
 from internal.common.config import TRANSPORTS
 from internal.common.contract import to_json
 from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
+from internal.common.logger import logger
 from internal.common.rest import metadata_of, read_json
 from internal.common.service import CallContext
 from internal.common.service.endpoint import observe_server_call
@@ -119,38 +122,56 @@ def _handler(api: PublicApi, route: PublicRoute) -> Callable[[web.Request], Awai
         transport = request.match_info["transport"]
         if transport not in TRANSPORTS:
             raise NotFound(f"unknown transport {transport!r}: use one of rest, grpc, events")
-        started = time.perf_counter()
-        ctx = CallContext.from_metadata(transport, metadata_of(request))
-        status = 500
-        code = "INTERNAL"
-        try:
-            if route.auth:
-                identity = api.authenticate(_bearer(request, route))
-                ctx = replace(ctx, user_id=identity.user_id, username=identity.username)
-            body: dict[str, Any] = {}
-            if route.http_method in ("POST", "PUT", "PATCH"):
-                parsed = await read_json(request)
-                if not isinstance(parsed, dict):
-                    raise InvalidArgument("request body must be a JSON object")
-                body = parsed
-            params = {k: v for k, v in request.match_info.items() if k != "transport"}
-            query = {k: v for k, v in request.query.items() if k != "access_token"}
-            result = await route.handler(PublicRequest(transport, body, params, query, ctx))
-            status, code = route.status, "OK"
-            response = _respond(result, route.status)
-        except TridentError as exc:
-            status, code = exc.code.http_status, exc.code.name
-            response = web.json_response(exc.to_dict(), status=status)
-        finally:
-            elapsed = time.perf_counter() - started
-            observe_server_call("gateway", transport, route.name, code, elapsed)
-            api.on_call(CallRecord(transport, route.service, route.name, status, elapsed * 1000, ctx.user_id, time.time(), ctx.request_id))
+        metadata = metadata_of(request)
+        with tracing.tracer().start_as_current_span(
+            f"gateway {route.http_method} /{{transport}}{route.path}", context=tracing.extract(metadata), kind=SpanKind.SERVER,
+            attributes={"http.request.method": route.http_method, "http.route": "/{transport}" + route.path,
+                        "trident.transport": transport, "rpc.method": route.name},
+        ) as span:
+            carrier: dict[str, str] = {}
+            tracing.inject(carrier)
+            ctx = CallContext.from_metadata(transport, {**metadata, **carrier})
+            response, elapsed = await _serve(api, route, request, transport, ctx)
+            span.set_attribute("http.response.status_code", response.status)
+            if response.status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
         response.headers["X-Trident-Transport"] = transport
         response.headers["X-Request-Id"] = ctx.request_id
         response.headers["Server-Timing"] = f"upstream;dur={elapsed * 1000:.1f}"
         return response
 
     return handle
+
+
+async def _serve(api: PublicApi, route: PublicRoute, request: web.Request, transport: str, ctx: CallContext) -> tuple[web.Response, float]:
+    started = time.perf_counter()
+    status, code = 500, "INTERNAL"
+    try:
+        if route.auth:
+            identity = api.authenticate(_bearer(request, route))
+            ctx = replace(ctx, user_id=identity.user_id, username=identity.username)
+        body: dict[str, Any] = {}
+        if route.http_method in ("POST", "PUT", "PATCH"):
+            parsed = await read_json(request)
+            if not isinstance(parsed, dict):
+                raise InvalidArgument("request body must be a JSON object")
+            body = parsed
+        params = {k: v for k, v in request.match_info.items() if k != "transport"}
+        query = {k: v for k, v in request.query.items() if k != "access_token"}
+        result = await route.handler(PublicRequest(transport, body, params, query, ctx))
+        status, code = route.status, "OK"
+        response = _respond(result, route.status)
+    except TridentError as exc:
+        status, code = exc.code.http_status, exc.code.name
+        response = web.json_response(exc.to_dict(), status=status)
+    finally:
+        elapsed = time.perf_counter() - started
+        observe_server_call("gateway", transport, route.name, code, elapsed)
+        api.on_call(CallRecord(transport, route.service, route.name, status, elapsed * 1000, ctx.user_id, time.time(), ctx.request_id))
+        # The path only: a query string may carry an access token.
+        logger.bind(transport=transport, method=route.name, status=status, code=code, duration_ns=int(elapsed * 1e9),
+                    request_id=ctx.request_id, user_id=ctx.user_id).info("{} {} {}", route.http_method, request.path, status)
+    return response, elapsed
 
 
 def _respond(result: PublicResult, status: int) -> web.Response:

@@ -256,7 +256,7 @@ def scenario(route_table: Sequence[PublicRoute]) -> list[tuple[PublicRoute, Step
 
 def collection(route_table: Sequence[PublicRoute] | None = None) -> dict[str, Any]:
     """The Postman v2.1 collection: one folder per transport, each walking every route."""
-    route_table = route_table if route_table is not None else _routes()
+    route_table = route_table if route_table is not None else gateway_routes()
     folders = []
     for transport in TRANSPORTS:
         folders.append({
@@ -370,7 +370,7 @@ def grpc_examples() -> dict[str, Any]:
     }
 
 
-def _routes() -> list[PublicRoute]:
+def gateway_routes() -> list[PublicRoute]:
     from internal.services.gateway import routes
     from internal.services.gateway.service import Gateway
 
