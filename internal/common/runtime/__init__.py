@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import signal
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -96,8 +97,9 @@ class Process:
         self._stack.extend(spec.on_stop)
 
         if isinstance(spec, PublicApi):
-            readiness = _peers_ready(settings, spec.depends_on, self._is_ready)
-            app = base_app(self.name, settings.max_body_bytes, readiness)
+            peers = PeerReadiness(settings, spec.depends_on, self._is_ready)
+            self._stack.append(peers.close)
+            app = base_app(self.name, settings.max_body_bytes, peers.ready)
             mount_public_api(app, spec)
         else:
             service_contract = contract.service(self.name)
@@ -138,24 +140,32 @@ class Process:
                 logger.exception("error while stopping {}", self.name)
 
 
-def _peers_ready(settings: Settings, peers: Any, own: Any) -> Any:
-    session: dict[str, aiohttp.ClientSession] = {}
+class PeerReadiness:
+    """Ready when this process is and every peer's /readyz answers 200."""
 
-    async def ready() -> bool:
-        if not await own():
+    def __init__(self, settings: Settings, peers: Sequence[str], own: Callable[[], Awaitable[bool]]) -> None:
+        self._settings = settings
+        self._peers = peers
+        self._own = own
+        self._session: aiohttp.ClientSession | None = None
+
+    async def ready(self) -> bool:
+        if not await self._own():
             return False
-        if "s" not in session or session["s"].closed:
-            session["s"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
-        for peer in peers:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+        for peer in self._peers:
             try:
-                async with session["s"].get(settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
+                async with self._session.get(self._settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
                     if response.status != 200:
                         return False
             except (aiohttp.ClientError, TimeoutError):
                 return False
         return True
 
-    return ready
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
 async def serve(name: str) -> None:
