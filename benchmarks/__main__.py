@@ -38,12 +38,12 @@ async def measure(gateway_url: str) -> dict[str, dict[str, float]]:
                 assert reply.status == 200
             slots = asyncio.Semaphore(IN_FLIGHT)
 
-            async def one() -> int:
+            async def one(path: str, slots: asyncio.Semaphore) -> int:
                 async with slots:
-                    return (await gateway.request("GET", f"/{transport}/me", token=token)).status
+                    return (await gateway.request("GET", path, token=token)).status
 
             started = time.perf_counter()
-            statuses = await asyncio.gather(*(one() for _ in range(CONCURRENT_CALLS)))
+            statuses = await asyncio.gather(*(one(f"/{transport}/me", slots) for _ in range(CONCURRENT_CALLS)))
             elapsed = time.perf_counter() - started
             assert set(statuses) == {200}
             latencies.sort()
