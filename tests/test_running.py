@@ -56,7 +56,8 @@ def test_make_run_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: P
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)
         make.wait(timeout=60)
-    assert make.returncode in (0, 2, 130), make.returncode  # make reports an interrupted recipe as 2
+    # make exits by the signal itself (-SIGINT), or reports an interrupted recipe as 2.
+    assert make.returncode in (0, 2, 130, -signal.SIGINT), make.returncode
     leftovers = [pid for pid in pids if _alive(pid)]
     assert leftovers == []
     ports = [base, *range(base + 1, base + 5), *range(base + 1001, base + 1005)]
