@@ -49,13 +49,14 @@ web/dist/index.html: $(WEB_SOURCES)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	touch $@
 
-proto: install ## regenerate api/gen from api/proto, and the OpenAPI and AsyncAPI documents
+proto: install ## regenerate api/gen (messages and typed clients), the OpenAPI, AsyncAPI and Postman documents
 	$(PY) -m grpc_tools.protoc -I api/proto --python_out=api/gen --pyi_out=api/gen api/proto/*.proto
-	$(VENV)/bin/trident contract
-	$(PY) -m internal.services.gateway.postman
+	$(PY) -m tools.generate_clients
+	$(PY) -m tools.contract_docs
+	$(PY) -m tools.postman
 
 lint: install ## ruff and mypy over the hand-written Python
-	$(VENV)/bin/ruff check internal tests benchmarks cmd
+	$(VENV)/bin/ruff check internal tools tests benchmarks
 	$(VENV)/bin/mypy
 
 bench: install ## measured performance, side by side (benchmarks/)

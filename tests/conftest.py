@@ -10,17 +10,32 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from internal.common import mq
 from internal.common.tokens import generate_private_key_pem
+from internal.services.registry import REGISTRY
 from tests.client import GatewayClient
 
 ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = REGISTRY.contract()
+# The services of the contract (each with REST, gRPC and a request topic) and every topic of the system.
+SERVICES = list(CONTRACT.services)
+TOPICS = mq.system_topics(CONTRACT, "results")
+
+
+def peer_env(rest_url: Callable[[str], str], grpc_target: Callable[[str], str]) -> dict[str, str]:
+    """The PEERS__* variables that tell a process where each service answers."""
+    env = {}
+    for service in SERVICES:
+        env[f"PEERS__{service.upper()}__REST_URL"] = rest_url(service)
+        env[f"PEERS__{service.upper()}__GRPC_TARGET"] = grpc_target(service)
+    return env
 
 
 def port_is_free(port: int) -> bool:

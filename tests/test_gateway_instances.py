@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from internal.common.config import SERVICES, TOPICS
 from internal.common.mq.devbroker import DevBroker
 from internal.common.tokens import public_key_pem
 from tests.client import TRANSPORTS, GatewayClient, unique_username
-from tests.conftest import ROOT, RunningSystem, free_port_base
+from tests.conftest import ROOT, SERVICES, TOPICS, RunningSystem, free_port_base, peer_env
 
 
 @contextmanager
@@ -55,15 +54,12 @@ def extra_gateway(env: dict[str, str], log: Path, ready_path: str = "/readyz") -
 
 
 def gateway_env(system: RunningSystem) -> dict[str, str]:
-    env = {
+    return {
         "KAFKA_BOOTSTRAP_SERVERS": system.bootstrap_servers,
         "KAFKA_FETCH_MAX_WAIT_MS": "5",
         "AUTH_PUBLIC_KEY": public_key_pem(system.private_key_pem),
+        **peer_env(system.rest_url, system.grpc_target),
     }
-    for service in SERVICES:
-        env[f"{service.upper()}_REST_URL"] = system.rest_url(service)
-        env[f"{service.upper()}_GRPC_TARGET"] = system.grpc_target(service)
-    return env
 
 
 async def test_two_gateways_on_events_never_swap_replies(system: RunningSystem, tmp_path: Path) -> None:
@@ -98,10 +94,9 @@ async def test_no_reply_ends_in_504_and_a_dead_peer_in_503(tmp_path: Path, syste
             "KAFKA_FETCH_MAX_WAIT_MS": "5",
             "AUTH_PUBLIC_KEY": public_key_pem(system.private_key_pem),
             "CALL_TIMEOUT_MS": "1500",
+            **peer_env(lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
+                       lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}"),
         }
-        for i, service in enumerate(SERVICES):
-            env[f"{service.upper()}_REST_URL"] = f"http://127.0.0.1:{closed + i}"
-            env[f"{service.upper()}_GRPC_TARGET"] = f"127.0.0.1:{closed + 1001 + i}"
         with extra_gateway(env, tmp_path / "lonely.log", ready_path="/healthz") as url:
             async with GatewayClient(url) as client:
                 body = {"username": unique_username("lonely"), "password": "long-enough"}

@@ -74,7 +74,7 @@ class TracedSystem:
 def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TracedSystem]:
     receiver = OtlpReceiver()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(receiver, server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(receiver, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     system = start_system(tmp_path_factory.mktemp("traced"), {

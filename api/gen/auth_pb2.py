@@ -25,13 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\nauth.proto\x12\x0ftrident.auth.v1\x1a\x1bgoogle/protobuf/empty.proto\"3\n\rSignupRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"2\n\x0cLoginRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"`\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\",\n\x14ValidateTokenRequest\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\"D\n\x0bTokenClaims\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x12\n\nexpires_at\x18\x03 \x01(\x05\"\x15\n\x13GetPublicKeyRequest\"+\n\tPublicKey\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x0b\n\x03pem\x18\x02 \x01(\t2\xc2\x03\n\x04\x41uth\x12\x44\n\x06Signup\x12\x1e.trident.auth.v1.SignupRequest\x1a\x1a.trident.auth.v1.TokenPair\x12\x42\n\x05Login\x12\x1d.trident.auth.v1.LoginRequest\x1a\x1a.trident.auth.v1.TokenPair\x12\x46\n\x07Refresh\x12\x1f.trident.auth.v1.RefreshRequest\x1a\x1a.trident.auth.v1.TokenPair\x12@\n\x06Logout\x12\x1e.trident.auth.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12T\n\rValidateToken\x12%.trident.auth.v1.ValidateTokenRequest\x1a\x1c.trident.auth.v1.TokenClaims\x12P\n\x0cGetPublicKey\x12$.trident.auth.v1.GetPublicKeyRequest\x1a\x1a.trident.auth.v1.PublicKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\nauth.proto\x12\x0ftrident.auth.v1\x1a\x1bgoogle/protobuf/empty.proto\"3\n\rSignupRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"2\n\x0cLoginRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"`\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x05\",\n\x14ValidateTokenRequest\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\"D\n\x0bTokenClaims\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x12\n\nexpires_at\x18\x03 \x01(\x05\"\x15\n\x13GetPublicKeyRequest\"+\n\tPublicKey\x12\x11\n\talgorithm\x18\x01 \x01(\t\x12\x0b\n\x03pem\x18\x02 \x01(\t2\xcc\x03\n\x04\x41uth\x12\x44\n\x06Signup\x12\x1e.trident.auth.v1.SignupRequest\x1a\x1a.trident.auth.v1.TokenPair\x12\x42\n\x05Login\x12\x1d.trident.auth.v1.LoginRequest\x1a\x1a.trident.auth.v1.TokenPair\x12\x46\n\x07Refresh\x12\x1f.trident.auth.v1.RefreshRequest\x1a\x1a.trident.auth.v1.TokenPair\x12@\n\x06Logout\x12\x1e.trident.auth.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12Y\n\rValidateToken\x12%.trident.auth.v1.ValidateTokenRequest\x1a\x1c.trident.auth.v1.TokenClaims\"\x03\x90\x02\x01\x12U\n\x0cGetPublicKey\x12$.trident.auth.v1.GetPublicKeyRequest\x1a\x1a.trident.auth.v1.PublicKey\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_AUTH'].methods_by_name['ValidateToken']._loaded_options = None
+  _globals['_AUTH'].methods_by_name['ValidateToken']._serialized_options = b'\220\002\001'
+  _globals['_AUTH'].methods_by_name['GetPublicKey']._loaded_options = None
+  _globals['_AUTH'].methods_by_name['GetPublicKey']._serialized_options = b'\220\002\001'
   _globals['_SIGNUPREQUEST']._serialized_start=60
   _globals['_SIGNUPREQUEST']._serialized_end=111
   _globals['_LOGINREQUEST']._serialized_start=113
@@ -51,5 +55,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUBLICKEY']._serialized_start=483
   _globals['_PUBLICKEY']._serialized_end=526
   _globals['_AUTH']._serialized_start=529
-  _globals['_AUTH']._serialized_end=979
+  _globals['_AUTH']._serialized_end=989
 # @@protoc_insertion_point(module_scope)

@@ -26,13 +26,17 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0busers.proto\x12\x10trident.users.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x11\x43reateUserRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x18GetUserByUsernameRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"=\n\x17ValidatePasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1f\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"0\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t2\x92\x03\n\x05Users\x12I\n\nCreateUser\x12#.trident.users.v1.CreateUserRequest\x1a\x16.trident.users.v1.User\x12\x43\n\x07GetUser\x12 .trident.users.v1.GetUserRequest\x1a\x16.trident.users.v1.User\x12W\n\x11GetUserByUsername\x12*.trident.users.v1.GetUserByUsernameRequest\x1a\x16.trident.users.v1.User\x12U\n\x10ValidatePassword\x12).trident.users.v1.ValidatePasswordRequest\x1a\x16.trident.users.v1.User\x12I\n\nDeleteUser\x12#.trident.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0busers.proto\x12\x10trident.users.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x11\x43reateUserRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x18GetUserByUsernameRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"=\n\x17ValidatePasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1f\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"0\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t2\x9c\x03\n\x05Users\x12I\n\nCreateUser\x12#.trident.users.v1.CreateUserRequest\x1a\x16.trident.users.v1.User\x12H\n\x07GetUser\x12 .trident.users.v1.GetUserRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12\\\n\x11GetUserByUsername\x12*.trident.users.v1.GetUserByUsernameRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12U\n\x10ValidatePassword\x12).trident.users.v1.ValidatePasswordRequest\x1a\x16.trident.users.v1.User\x12I\n\nDeleteUser\x12#.trident.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'users_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_USERS'].methods_by_name['GetUser']._loaded_options = None
+  _globals['_USERS'].methods_by_name['GetUser']._serialized_options = b'\220\002\001'
+  _globals['_USERS'].methods_by_name['GetUserByUsername']._loaded_options = None
+  _globals['_USERS'].methods_by_name['GetUserByUsername']._serialized_options = b'\220\002\001'
   _globals['_USER']._serialized_start=95
   _globals['_USER']._serialized_end=179
   _globals['_CREATEUSERREQUEST']._serialized_start=181
@@ -48,5 +52,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERDELETED']._serialized_start=410
   _globals['_USERDELETED']._serialized_end=458
   _globals['_USERS']._serialized_start=461
-  _globals['_USERS']._serialized_end=863
+  _globals['_USERS']._serialized_end=873
 # @@protoc_insertion_point(module_scope)

@@ -17,8 +17,8 @@ import grpc
 from google.protobuf import descriptor_pool, json_format, message_factory
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from internal.common.config import TRANSPORTS
-from internal.services.gateway import postman
+from internal.common.service import TRANSPORTS
+from tools import postman
 from tests.conftest import ROOT, RunningSystem
 
 API = ROOT / "api"
@@ -47,8 +47,8 @@ def _route_key(method: str, path_segments: list[str]) -> tuple[str, str]:
 def test_the_committed_files_are_what_the_generator_makes() -> None:
     for relative, text in postman.documents().items():
         path = API / relative
-        assert path.exists(), f"{path} is missing: run `python -m internal.services.gateway.postman`"
-        assert path.read_text() == text, f"{path} is stale: run `python -m internal.services.gateway.postman`"
+        assert path.exists(), f"{path} is missing: run `make proto`"
+        assert path.read_text() == text, f"{path} is stale: run `make proto`"
 
 
 def test_the_collection_has_every_route_over_every_transport() -> None:

@@ -1,34 +1,33 @@
-"""The one settings object: environment variables, then configs/<service>.env, then defaults."""
+"""The one settings base: environment variables, then configs/<service>.env, then defaults.
+
+Each service extends `Settings` with its own fields; the framework reads only what is here.
+"""
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
-SERVICES = ("users", "auth", "pictures", "analytics")
-PROCESSES = (*SERVICES, "gateway")
-TRANSPORTS = ("rest", "grpc", "events")
-# Every topic the system uses; provisioned by the environment, never by the services.
-TOPICS = (*SERVICES, "results", "user.deleted")
 
 
-class PeerAddress(BaseModel):
+class Peer(BaseModel):
+    """Where another service answers: `PEERS__USERS__REST_URL=http://…`, `PEERS__USERS__GRPC_TARGET=host:port`."""
+
     rest_url: str
     grpc_target: str
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_nested_delimiter="__")
 
     service_name: str = "trident"
     host: str = "127.0.0.1"
     rest_port: int = 8080
-    # 0: this process serves no gRPC (the gateway).
+    # 0: this process serves no gRPC.
     grpc_port: int = 0
     config_dir: Path = PROJECT_ROOT / "configs"
 
@@ -53,43 +52,27 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     otel_exporter_otlp_endpoint: str = ""
 
-    users_rest_url: str = "http://127.0.0.1:8081"
-    users_grpc_target: str = "127.0.0.1:9081"
-    auth_rest_url: str = "http://127.0.0.1:8082"
-    auth_grpc_target: str = "127.0.0.1:9082"
-    pictures_rest_url: str = "http://127.0.0.1:8083"
-    pictures_grpc_target: str = "127.0.0.1:9083"
-    analytics_rest_url: str = "http://127.0.0.1:8084"
-    analytics_grpc_target: str = "127.0.0.1:9084"
+    peers: dict[str, Peer] = {}
 
-    # PEM; the private key only for auth, the public key for auth and the gateway.
-    auth_private_key: SecretStr = SecretStr("")
-    auth_public_key: str = ""
-    access_token_ttl_seconds: int = 900
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
-
-    picture_max_bytes: int = 10 * 1024 * 1024
-    analytics_buffer_size: int = 10_000
-    analytics_batch_size: int = 500
-    analytics_flush_interval_ms: int = 200
-
-    web_dist_dir: Path = PROJECT_ROOT / "web" / "dist"
-
-    def peer(self, service: str) -> PeerAddress:
-        return PeerAddress(
-            rest_url=getattr(self, f"{service}_rest_url"),
-            grpc_target=getattr(self, f"{service}_grpc_target"),
-        )
-
-    @cached_property
+    @property
     def api_yml(self) -> Path:
         return self.config_dir / "api.yml"
 
+    def peer(self, service: str) -> Peer:
+        try:
+            return self.peers[service]
+        except KeyError:
+            raise LookupError(f"{self.service_name} has no address for {service}: set PEERS__{service.upper()}__"
+                              f"REST_URL and PEERS__{service.upper()}__GRPC_TARGET") from None
 
-def load_settings(service: str) -> Settings:
+
+S = TypeVar("S", bound=Settings)
+
+
+def load_settings(settings_type: type[S], service: str) -> S:
     """Settings for one process, with configs/<service>.env under the environment."""
-    env_file = Settings().config_dir / f"{service}.env"
-    settings = Settings(_env_file=env_file if env_file.exists() else None)  # type: ignore[call-arg]
+    env_file = settings_type().config_dir / f"{service}.env"
+    settings = settings_type(_env_file=env_file if env_file.exists() else None)  # type: ignore[call-arg]
     if settings.service_name == "trident":
         settings = settings.model_copy(update={"service_name": service})
     return settings

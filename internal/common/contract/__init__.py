@@ -1,24 +1,26 @@
-"""The contract: proto services (api/proto) bound to REST routes and event names (configs/api.yml)."""
+"""The contract: proto services bound to REST routes, event names, domain topics and public routes (api.yml).
+
+The application imports its generated proto modules before loading the contract: the framework reads
+the descriptors from protobuf's default pool and knows no application's messages itself.
+"""
 
 from __future__ import annotations
 
-import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.descriptor_pb2 import MethodOptions
 from google.protobuf.message import DecodeError, Message
 
 from internal.common.errors import InvalidArgument
 
-# Importing the generated modules registers their descriptors in the default pool.
-PROTO_MODULES = ("api.gen.users_pb2", "api.gen.auth_pb2", "api.gen.pictures_pb2", "api.gen.analytics_pb2")
-
 _PATH_PARAM = re.compile(r"{(\w+)}")
+_RETRYABLE = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
 
 
 class ContractError(Exception):
@@ -36,14 +38,16 @@ class MethodBinding:
     url: str
     success_status: int
     event: str
+    # From the proto's `option idempotency_level`: whether a failed attempt may be retried.
+    idempotent: bool
 
     @property
     def path_params(self) -> list[str]:
         return _PATH_PARAM.findall(self.url)
 
     @property
-    def idempotent(self) -> bool:
-        return self.http_method == "GET"
+    def has_body(self) -> bool:
+        return self.http_method in ("POST", "PUT", "PATCH")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class ServiceContract:
     name: str
     descriptor: ServiceDescriptor
     methods: dict[str, MethodBinding]
+    events: dict[str, MethodBinding] = field(default_factory=dict)
 
     @property
     def topic(self) -> str:
@@ -63,19 +68,47 @@ class ServiceContract:
             raise ContractError(f"{self.name} has no method {name}") from None
 
     def by_event(self, event: str) -> MethodBinding | None:
-        for binding in self.methods.values():
-            if binding.event == event:
-                return binding
-        return None
+        return self.events.get(event)
 
 
-def _lower_camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+@dataclass(frozen=True)
+class Topic:
+    """A pub/sub domain event topic and the one message type it carries."""
+
+    name: str
+    message_type: type[Message]
 
 
+@dataclass(frozen=True)
+class PublicRoute:
+    """A route of the public edge, `/{transport}<path>`, forwarded to one service method."""
+
+    name: str
+    http_method: str
+    path: str
+    target: MethodBinding
+    status: int
+    auth: bool
+    summary: str
+    # The request field filled with the authenticated caller's id (e.g. `GET /me` → GetUser{id}).
+    identity_field: str = ""
+    # The name of an application renderer for a non-JSON answer (e.g. image bytes); "" is JSON.
+    render: str = ""
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+    @property
+    def has_body(self) -> bool:
+        return self.http_method in ("POST", "PUT", "PATCH")
+
+
+@dataclass(frozen=True)
 class Contract:
-    def __init__(self, services: dict[str, ServiceContract]) -> None:
-        self.services = services
+    services: dict[str, ServiceContract]
+    topics: dict[str, Topic]
+    public: dict[str, PublicRoute]
 
     def service(self, name: str) -> ServiceContract:
         try:
@@ -83,22 +116,38 @@ class Contract:
         except KeyError:
             raise ContractError(f"no service {name!r} in api.yml") from None
 
+    def topic(self, name: str) -> Topic:
+        try:
+            return self.topics[name]
+        except KeyError:
+            raise ContractError(f"no domain topic {name!r} in api.yml") from None
+
     @classmethod
     def load(cls, api_yml: Path) -> Contract:
-        for module in PROTO_MODULES:
-            importlib.import_module(module)
         raw = yaml.safe_load(api_yml.read_text())
-        if not isinstance(raw, dict):
-            raise ContractError(f"{api_yml}: expected a mapping of services")
+        if not isinstance(raw, dict) or not isinstance(raw.get("services"), dict):
+            raise ContractError(f"{api_yml}: expected a mapping with `services`")
         pool = descriptor_pool.Default()
         services: dict[str, ServiceContract] = {}
-        for service, spec in raw.items():
+        for service, spec in raw["services"].items():
             try:
                 descriptor = pool.FindServiceByName(spec["proto"])
             except KeyError as exc:
                 raise ContractError(f"{service}: proto service {spec.get('proto')!r} not found") from exc
             services[service] = _bind(service, descriptor, spec.get("rest") or {}, spec.get("events") or {})
-        return cls(services)
+        topics: dict[str, Topic] = {}
+        for name, spec in (raw.get("topics") or {}).items():
+            try:
+                message = pool.FindMessageTypeByName(spec["message"])
+            except KeyError as exc:
+                raise ContractError(f"topics.{name}: message {spec.get('message')!r} not found") from exc
+            topics[name] = Topic(name, message_factory.GetMessageClass(message))
+        public = {name: _public_route(name, spec, services) for name, spec in (raw.get("public") or {}).items()}
+        return cls(services, topics, public)
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
 
 
 def _bind(service: str, descriptor: ServiceDescriptor, rest: dict[str, Any], events: dict[str, Any]) -> ServiceContract:
@@ -110,7 +159,7 @@ def _bind(service: str, descriptor: ServiceDescriptor, rest: dict[str, Any], eve
         for key in sorted(set(table) - set(proto_methods)):
             problems.append(f"{service}.{section}.{key} is not a method of {descriptor.full_name}")
     methods: dict[str, MethodBinding] = {}
-    seen_events: set[str] = set()
+    by_event: dict[str, MethodBinding] = {}
     for key, method in proto_methods.items():
         if key not in rest or key not in events:
             continue
@@ -118,17 +167,19 @@ def _bind(service: str, descriptor: ServiceDescriptor, rest: dict[str, Any], eve
         fields = {f.name for f in method.input_type.fields}
         for param in binding.path_params:
             if param not in fields:
-                problems.append(f"{service}.rest.{key}: path parameter {{{param}}} is not a field of {method.input_type.name}")
-        if binding.event in seen_events:
+                problems.append(f"{service}.rest.{key}: path parameter {{{param}}} is not a field of "
+                                f"{method.input_type.name}")
+        if binding.event in by_event:
             problems.append(f"{service}.events.{key}: event {binding.event!r} is bound twice")
-        seen_events.add(binding.event)
+        by_event[binding.event] = binding
         methods[method.name] = binding
     if problems:
         raise ContractError("configs/api.yml disagrees with the proto:\n  " + "\n  ".join(problems))
-    return ServiceContract(service, descriptor, methods)
+    return ServiceContract(service, descriptor, methods, by_event)
 
 
-def _method(service: str, descriptor: ServiceDescriptor, method: MethodDescriptor, rest: dict[str, Any], event: dict[str, Any]) -> MethodBinding:
+def _method(service: str, descriptor: ServiceDescriptor, method: MethodDescriptor, rest: dict[str, Any],
+            event: dict[str, Any]) -> MethodBinding:
     return MethodBinding(
         service=service,
         name=method.name,
@@ -139,7 +190,31 @@ def _method(service: str, descriptor: ServiceDescriptor, method: MethodDescripto
         url=str(rest["url"]),
         success_status=int(rest.get("status", 200)),
         event=str(event["event"]),
+        idempotent=method.GetOptions().idempotency_level in _RETRYABLE,
     )
+
+
+def _public_route(name: str, spec: dict[str, Any], services: dict[str, ServiceContract]) -> PublicRoute:
+    where = f"public.{name}"
+    service, _, method_key = str(spec.get("call", "")).partition(".")
+    if service not in services:
+        raise ContractError(f"{where}: `call` must name a service method as service.method, got {spec.get('call')!r}")
+    target = next((b for b in services[service].methods.values() if _lower_camel(b.name) == method_key), None)
+    if target is None:
+        raise ContractError(f"{where}: {service} has no method {method_key!r}")
+    route = PublicRoute(
+        name=name, http_method=str(spec["method"]).upper(), path=str(spec["path"]), target=target,
+        status=int(spec.get("status", target.success_status)), auth=bool(spec.get("auth", False)),
+        summary=str(spec.get("summary", name)), identity_field=str(spec.get("identity", "")),
+        render=str(spec.get("render", "")),
+    )
+    fields = {f.name for f in target.request_type.DESCRIPTOR.fields}
+    for param in (*route.path_params, *([route.identity_field] if route.identity_field else [])):
+        if param not in fields:
+            raise ContractError(f"{where}: {param!r} is not a field of {target.request_type.DESCRIPTOR.name}")
+    if route.identity_field and not route.auth:
+        raise ContractError(f"{where}: `identity` needs `auth: true`")
+    return route
 
 
 def from_json(message_type: type[Message], data: Any) -> Message:
@@ -148,11 +223,12 @@ def from_json(message_type: type[Message], data: Any) -> Message:
         raise InvalidArgument("request body must be a JSON object")
     descriptor = message_type.DESCRIPTOR
     for key, value in data.items():
-        field = descriptor.fields_by_name.get(key) or descriptor.fields_by_camelcase_name.get(key)
-        if field is None:
-            raise InvalidArgument(f"unknown field {key!r}; expected one of: {', '.join(f.name for f in descriptor.fields)}")
-        if field.type == field.TYPE_BYTES and isinstance(value, str) and not _is_base64(value):
-            raise InvalidArgument(f"{field.name} is not valid base64")
+        field_ = descriptor.fields_by_name.get(key) or descriptor.fields_by_camelcase_name.get(key)
+        if field_ is None:
+            raise InvalidArgument(
+                f"unknown field {key!r}; expected one of: {', '.join(f.name for f in descriptor.fields)}")
+        if field_.type == field_.TYPE_BYTES and isinstance(value, str) and not _is_base64(value):
+            raise InvalidArgument(f"{field_.name} is not valid base64")
     try:
         return json_format.ParseDict(data, message_type(), ignore_unknown_fields=False)
     except json_format.ParseError as exc:
@@ -167,7 +243,13 @@ def from_bytes(message_type: type[Message], data: bytes) -> Message:
 
 
 def to_json(message: Message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    """Proto3 JSON with proto field names; empty lists of the message itself are `[]`, not missing."""
+    data = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    for field_ in message.DESCRIPTOR.fields:
+        is_map = field_.message_type is not None and field_.message_type.GetOptions().map_entry
+        if field_.is_repeated and not is_map:
+            data.setdefault(field_.name, [])
+    return data
 
 
 def _is_base64(text: str) -> bool:

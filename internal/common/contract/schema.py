@@ -30,7 +30,7 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
 
 
 def schema_name(descriptor: Descriptor) -> str:
-    return descriptor.full_name.replace("trident.", "").replace(".v1.", ".").replace(".", "_")
+    return str(descriptor.full_name).replace("trident.", "").replace(".v1.", ".").replace(".", "_")
 
 
 def collect_schemas(descriptors: list[Descriptor], ref_prefix: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The one error model of every transport: a gRPC status code and a human message."""
+"""The one error model of every transport: a gRPC status code, a human message, an optional reason."""
 
 from __future__ import annotations
 
@@ -7,51 +7,58 @@ from typing import Any
 
 
 class Code(enum.Enum):
-    """A code of the gRPC status set and the HTTP status it maps to."""
+    """The gRPC status codes the system uses; the value is the HTTP status each maps to."""
 
     INVALID_ARGUMENT = 400
     UNAUTHENTICATED = 401
     PERMISSION_DENIED = 403
     NOT_FOUND = 404
     ALREADY_EXISTS = 409
-    PAYLOAD_TOO_LARGE = 413
     RESOURCE_EXHAUSTED = 429
     INTERNAL = 500
     UNAVAILABLE = 503
     DEADLINE_EXCEEDED = 504
 
     @property
-    def http_status(self) -> int:
-        return self.value
+    def is_server_fault(self) -> bool:
+        """Whether this outcome is the system's fault rather than the caller's (what deserves a warning)."""
+        return self in (Code.INTERNAL, Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED)
 
-    @property
-    def grpc_name(self) -> str:
-        # gRPC has no "too large" code: it is RESOURCE_EXHAUSTED on the wire there.
-        return "RESOURCE_EXHAUSTED" if self is Code.PAYLOAD_TOO_LARGE else self.name
 
-    @property
-    def wire_name(self) -> str:
-        return self.grpc_name
+# A structured reason refines a code, as google.rpc.ErrorInfo does; the HTTP edge maps it to 413.
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+_HTTP_BY_REASON = {PAYLOAD_TOO_LARGE: 413}
 
 
 class TridentError(Exception):
     code: Code = Code.INTERNAL
+    reason: str = ""
 
-    def __init__(self, message: str, code: Code | None = None) -> None:
+    def __init__(self, message: str, code: Code | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if reason is not None:
+            self.reason = reason
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_BY_REASON.get(self.reason, self.code.value)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": {"code": self.code.wire_name, "message": self.message}}
+        error: dict[str, str] = {"code": self.code.name, "message": self.message}
+        if self.reason:
+            error["reason"] = self.reason
+        return {"error": error}
 
     @classmethod
     def from_dict(cls, body: Any, fallback_status: int = 500) -> TridentError:
-        """Rebuild an error from `{"error": {"code", "message"}}`, as sent by another process."""
+        """Rebuild an error from `{"error": {"code", "message", "reason"?}}`, as sent by another process."""
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict):
-            return from_code(str(error.get("code", "")), str(error.get("message", "")), fallback_status)
+            return from_code(str(error.get("code", "")), str(error.get("message", "")), str(error.get("reason", "")),
+                             fallback_status)
         return from_http_status(fallback_status, "unexpected error response")
 
     def __repr__(self) -> str:
@@ -66,22 +73,12 @@ class Unauthenticated(TridentError):
     code = Code.UNAUTHENTICATED
 
 
-class PermissionDenied(TridentError):
-    code = Code.PERMISSION_DENIED
-
-
 class NotFound(TridentError):
     code = Code.NOT_FOUND
 
 
 class AlreadyExists(TridentError):
     code = Code.ALREADY_EXISTS
-
-
-class PayloadTooLarge(TridentError):
-    """RESOURCE_EXHAUSTED on gRPC and Kafka, 413 over HTTP."""
-
-    code = Code.PAYLOAD_TOO_LARGE
 
 
 class ResourceExhausted(TridentError):
@@ -102,35 +99,31 @@ class DeadlineExceeded(TridentError):
 
 _BY_CODE: dict[Code, type[TridentError]] = {
     cls.code: cls
-    for cls in (
-        InvalidArgument, Unauthenticated, PermissionDenied, NotFound, AlreadyExists, PayloadTooLarge,
-        ResourceExhausted, Internal, Unavailable, DeadlineExceeded,
-    )
+    for cls in (InvalidArgument, Unauthenticated, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
+                DeadlineExceeded)
 }
 
-TOO_LARGE_PREFIX = "too large: "
 
-
-def from_code(name: str, message: str, fallback_status: int = 500) -> TridentError:
-    """The error for a wire code name; RESOURCE_EXHAUSTED carrying a size message is 413 again."""
-    if name == "RESOURCE_EXHAUSTED" and message.startswith(TOO_LARGE_PREFIX):
-        return PayloadTooLarge(message)
+def from_code(name: str, message: str, reason: str = "", fallback_status: int = 500) -> TridentError:
+    """The error for a code name as it travels on the wire."""
     try:
         code = Code[name]
     except KeyError:
         return from_http_status(fallback_status, message or "unexpected error")
-    return _BY_CODE[code](message)
+    return _BY_CODE.get(code, TridentError)(message, code=code, reason=reason or None)
 
 
 def from_http_status(status: int, message: str) -> TridentError:
-    for code, cls in _BY_CODE.items():
-        if code.http_status == status:
-            return cls(message)
-    if status == 405 or 400 <= status < 500:
+    if status == 413:
+        return too_large(message)
+    for code in Code:
+        if code.value == status:
+            return from_code(code.name, message)
+    if 400 <= status < 500:
         return InvalidArgument(message)
     return Internal(message)
 
 
-def too_large(message: str) -> PayloadTooLarge:
-    """A 413 whose message survives a trip through gRPC's RESOURCE_EXHAUSTED and back."""
-    return PayloadTooLarge(TOO_LARGE_PREFIX + message)
+def too_large(message: str) -> TridentError:
+    """RESOURCE_EXHAUSTED with the PAYLOAD_TOO_LARGE reason: 413 over HTTP."""
+    return ResourceExhausted(message, reason=PAYLOAD_TOO_LARGE)

@@ -26,7 +26,9 @@ _HEADERS = {
 }
 
 
-def asyncapi_document(contract: Contract, domain_topics: dict[str, Descriptor], version: str) -> dict[str, Any]:
+def asyncapi_document(contract: Contract, reply_topic: str, version: str) -> dict[str, Any]:
+    """Every service's request topic, the reply topic and the domain topics of the contract as AsyncAPI 3.0."""
+    domain_topics: dict[str, Descriptor] = {t.name: t.message_type.DESCRIPTOR for t in contract.topics.values()}
     descriptors: list[Descriptor] = list(domain_topics.values())
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -61,10 +63,10 @@ def asyncapi_document(contract: Contract, domain_topics: dict[str, Descriptor], 
         operations[f"call_{name}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{name}"},
-            "reply": {"channel": {"$ref": "#/channels/results"}},
+            "reply": {"channel": {"$ref": f"#/channels/{reply_topic}"}},
         }
-    channels["results"] = {
-        "address": "results",
+    channels[reply_topic] = {
+        "address": reply_topic,
         "description": "Replies, matched to their request by the `correlation_id` header. Each caller reads the whole topic "
                        "without a consumer group and keeps its own correlation ids.",
         "messages": {ref["$ref"].rsplit("/", 1)[1].replace(".", "_"): ref for ref in reply_refs},

@@ -1,8 +1,8 @@
-"""gRPC transport: a grpc.aio server with generic handlers from the proto, health and reflection."""
+"""gRPC transport: a grpc.aio server with generic handlers from the proto, health, reflection, and its codec."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -10,13 +10,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from internal.common.contract import MethodBinding, ServiceContract
-from internal.common.errors import TridentError
-from internal.common.service import PROPAGATED, CallContext
-from internal.common.service.endpoint import Endpoint
+from internal.common.errors import DeadlineExceeded, TridentError, Unavailable, from_code
+from internal.common.service import PROPAGATED, CallContext, Handler
+
+# The structured error reason travels in the trailing metadata.
+REASON = "trident-error-reason"
 
 
-# Messages of up to the REST body limit travel over gRPC too.
 def channel_options(max_message_bytes: int) -> list[tuple[str, Any]]:
+    # Messages of up to the REST body limit travel over gRPC too.
     return [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
@@ -24,18 +26,31 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, Any]]:
     ]
 
 
-def status_code(error: TridentError) -> grpc.StatusCode:
-    return grpc.StatusCode[error.code.grpc_name]
+# The codec of errors: the one place a TridentError becomes a gRPC status and back.
+
+def encode_error(error: TridentError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, str], ...]]:
+    trailing = ((REASON, error.reason),) if error.reason else ()
+    return grpc.StatusCode[error.code.name], error.message, trailing
 
 
-def _unary(binding: MethodBinding, endpoint: Endpoint) -> Callable[..., Any]:
-    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+def decode_error(code: grpc.StatusCode, details: str, trailing: Mapping[str, str], service: str) -> TridentError:
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return Unavailable(f"{service} is unavailable over gRPC")
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return DeadlineExceeded(details or f"no answer from {service} over gRPC within the deadline")
+    return from_code(code.name, details, trailing.get(REASON, ""))
+
+
+def _unary(binding: MethodBinding, handler: Handler) -> Any:
+    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         metadata = {k: v for k, v in context.invocation_metadata() or () if k in PROPAGATED and isinstance(v, str)}
-        ctx = CallContext.from_metadata("grpc", metadata, timeout=context.time_remaining())
         try:
-            return await endpoint(request, ctx)
+            return await handler(request, CallContext.from_metadata("grpc", metadata, context.time_remaining()))
         except TridentError as exc:
-            await context.abort(status_code(exc), exc.message)
+            code, details, trailing = encode_error(exc)
+            if trailing:
+                context.set_trailing_metadata(trailing)
+            await context.abort(code, details)
 
     return grpc.unary_unary_rpc_method_handler(
         handle,
@@ -45,11 +60,14 @@ def _unary(binding: MethodBinding, endpoint: Endpoint) -> Callable[..., Any]:
 
 
 class GrpcServer:
-    def __init__(self, contract: ServiceContract, endpoints: Mapping[str, Endpoint], max_message_bytes: int) -> None:
+    """A ServerTransport: the service's methods, the standard health service and server reflection."""
+
+    def __init__(self, contract: ServiceContract, handlers: Mapping[str, Handler], host: str, port: int,
+                 max_message_bytes: int) -> None:
         self._server = grpc.aio.server(options=channel_options(max_message_bytes))
-        handlers = {name: _unary(binding, endpoints[name]) for name, binding in contract.methods.items()}
+        methods = {name: _unary(binding, handlers[name]) for name, binding in contract.methods.items()}
         service_name = contract.descriptor.full_name
-        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service_name, handlers),))
+        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service_name, methods),))
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -57,18 +75,15 @@ class GrpcServer:
             self._server,
         )
         self._service_name = service_name
+        self._address = f"{host}:{port}"
 
-    async def start(self, host: str, port: int) -> int:
-        bound = self._server.add_insecure_port(f"{host}:{port}")
-        if bound == 0:
-            raise OSError(f"cannot bind gRPC to {host}:{port}")
+    async def start(self) -> None:
+        if self._server.add_insecure_port(self._address) == 0:
+            raise OSError(f"cannot bind gRPC to {self._address}")
         await self._server.start()
-        return bound
+        for name in (self._service_name, ""):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
-    async def set_serving(self, serving: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        await self._health.set(self._service_name, status)
-        await self._health.set("", status)
+    async def aclose(self) -> None:
+        await self._server.stop(2.0)
 
-    async def stop(self, grace: float = 2.0) -> None:
-        await self._server.stop(grace)

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from internal.common import metrics
 from internal.common.config import Settings
+from internal.common.contract import Contract
 
 # Header names.
 EVENT = "event"
@@ -55,6 +56,11 @@ def new_consumer(settings: Settings, *topics: str, group_id: str | None) -> AIOK
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=max(1024 * 1024, settings.kafka_record_max_bytes * 4),
     )
+
+
+def system_topics(contract: Contract, reply_topic: str) -> list[str]:
+    """Every topic of the system: a request topic per service, the domain topics, and the reply topic."""
+    return [*contract.services, *contract.topics, reply_topic]
 
 
 async def missing_topics(producer: AIOKafkaProducer, topics: Sequence[str]) -> list[str]:

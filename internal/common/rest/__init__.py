@@ -1,26 +1,82 @@
-"""REST transport: aiohttp apps that serve a service's api.yml routes, health, readiness and metrics."""
+"""REST transport: the aiohttp app of a process (its api.yml routes, health, readiness, metrics) and its codec."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
+import orjson
 from aiohttp import web
+from google.protobuf.message import Message
 
 from internal.common import metrics
 from internal.common.contract import MethodBinding, ServiceContract, from_json, to_json
 from internal.common.errors import Internal, InvalidArgument, NotFound, TridentError, from_http_status, too_large
 from internal.common.logger import logger
-from internal.common.service import PROPAGATED, CallContext
-from internal.common.service.endpoint import Endpoint
+from internal.common.service import PROPAGATED, CallContext, Handler
 
 Readiness = Callable[[], Awaitable[bool]]
+JSON = "application/json"
 
 
+# The codec: the one place messages and errors become HTTP and back.
 
-def error_response(exc: TridentError) -> web.Response:
-    return web.json_response(exc.to_dict(), status=exc.code.http_status)
+def encode_error(exc: TridentError) -> web.Response:
+    return web.Response(body=orjson.dumps(exc.to_dict()), status=exc.http_status, content_type=JSON)
+
+
+def decode_error(status: int, body: bytes) -> TridentError:
+    try:
+        parsed = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        parsed = None
+    return TridentError.from_dict(parsed, status)
+
+
+def encode_message(message: Message, status: int) -> web.Response:
+    if status == 204:
+        return web.Response(status=204)
+    return web.Response(body=orjson.dumps(to_json(message)), status=status, content_type=JSON)
+
+
+def parse_json(raw: bytes) -> Any:
+    if not raw:
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"malformed JSON body: {exc}") from None
+
+
+def request_data(has_body: bool, body: bytes, query: Mapping[str, str], params: Mapping[str, str]) -> dict[str, Any]:
+    """The fields of a request message: the JSON body (or the query string), then the path parameters."""
+    data: dict[str, Any] = {}
+    if has_body:
+        parsed = parse_json(body)
+        if not isinstance(parsed, dict):
+            raise InvalidArgument("request body must be a JSON object")
+        data.update(parsed)
+    else:
+        data.update(query)
+    data.update(params)
+    return data
+
+
+def outgoing_request(binding: MethodBinding, message: Message) -> tuple[str, dict[str, str], bytes | None]:
+    """The path, query and body of a call to `binding` carrying `message`."""
+    data: dict[str, Any] = to_json(message)
+    path = binding.url
+    for param in binding.path_params:
+        path = path.replace("{" + param + "}", quote(str(data.pop(param, "")), safe=""))
+    if binding.has_body:
+        return path, {}, orjson.dumps(data)
+    query = {k: v if isinstance(v, str) else str(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+    return path, query, None
+
+
+def metadata_of(request: web.Request) -> dict[str, str]:
+    return {key: request.headers[key] for key in PROPAGATED if key in request.headers}
 
 
 def _translate_http_exception(exc: web.HTTPException, request: web.Request) -> TridentError:
@@ -34,32 +90,20 @@ def _translate_http_exception(exc: web.HTTPException, request: web.Request) -> T
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except TridentError as exc:
-        return error_response(exc)
+        return encode_error(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_translate_http_exception(exc, request))
+        return encode_error(_translate_http_exception(exc, request))
     except Exception:
         logger.exception("unhandled error on {} {}", request.method, request.path)
-        return error_response(Internal("internal error"))
-
-
-def metadata_of(request: web.Request) -> dict[str, str]:
-    return {key: request.headers[key] for key in PROPAGATED if key in request.headers}
-
-
-async def read_json(request: web.Request) -> Any:
-    raw = await request.read()
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidArgument(f"malformed JSON body: {exc}") from None
+        return encode_error(Internal("internal error"))
 
 
 def base_app(service_name: str, max_body_bytes: int, readiness: Readiness) -> web.Application:
@@ -84,36 +128,42 @@ def base_app(service_name: str, max_body_bytes: int, readiness: Readiness) -> we
     return app
 
 
-def mount_service(app: web.Application, contract: ServiceContract, endpoints: Mapping[str, Endpoint]) -> None:
-    """One route per method, as configs/api.yml binds it."""
+def mount_service(app: web.Application, contract: ServiceContract, handlers: Mapping[str, Handler]) -> None:
+    """One route per method, as configs/api.yml binds it; `handlers` are the pipelines of the methods."""
     for name, binding in contract.methods.items():
-        app.router.add_route(binding.http_method, binding.url, _route(binding, endpoints[name]))
+        app.router.add_route(binding.http_method, binding.url, _route(binding, handlers[name]))
 
 
-def _route(binding: MethodBinding, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+async def serve(binding: MethodBinding, handler: Handler, body: bytes, query: Mapping[str, str],
+                params: Mapping[str, str], metadata: Mapping[str, str]) -> web.Response:
+    """One REST call to `binding`, from what arrived to what is answered (errors included)."""
+    try:
+        message = from_json(binding.request_type, request_data(binding.has_body, body, query, params))
+        return encode_message(await handler(message, CallContext.from_metadata("rest", metadata)),
+                              binding.success_status)
+    except TridentError as exc:
+        return encode_error(exc)
+
+
+def _route(binding: MethodBinding, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        data: dict[str, Any] = {}
-        if binding.http_method in ("POST", "PUT", "PATCH"):
-            body = await read_json(request)
-            if not isinstance(body, dict):
-                raise InvalidArgument("request body must be a JSON object")
-            data.update(body)
-        else:
-            data.update({k: v for k, v in request.query.items() if k != "access_token"})
-        data.update(request.match_info)
-        message = from_json(binding.request_type, data)
-        ctx = CallContext.from_metadata("rest", metadata_of(request))
-        response = await endpoint(message, ctx)
-        if binding.success_status == 204:
-            return web.Response(status=204)
-        return web.json_response(to_json(response), status=binding.success_status)
+        body = await request.read() if binding.has_body else b""
+        return await serve(binding, handler, body, request.query, request.match_info, metadata_of(request))
 
     return handle
 
 
-async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    return runner
+class RestServer:
+    """The process's HTTP listener (a ServerTransport)."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._host = host
+        self._port = port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port, reuse_address=True).start()
+
+    async def aclose(self) -> None:
+        await self._runner.cleanup()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from internal.common.config import TRANSPORTS
+from internal.common.contract import Contract, PublicRoute
 from internal.common.contract.schema import collect_schemas, message_schema
-from internal.common.rest.public import PublicRoute
+from internal.common.service import TRANSPORTS
 
 _REF = "#/components/schemas/"
 _ERRORS = {
@@ -39,8 +39,10 @@ _ERROR_SCHEMA = {
 }
 
 
-def openapi_document(routes: list[PublicRoute], title: str, version: str) -> dict[str, Any]:
-    descriptors = [m.DESCRIPTOR for r in routes for m in (r.request_type, r.response_type) if m is not None]
+def openapi_document(contract: Contract, title: str, version: str) -> dict[str, Any]:
+    """The public routes of the contract as OpenAPI 3.1."""
+    routes = list(contract.public.values())
+    descriptors = [m.DESCRIPTOR for r in routes for m in (r.target.request_type, r.target.response_type)]
     schemas = collect_schemas(descriptors, _REF)
     schemas["Error"] = _ERROR_SCHEMA
     paths: dict[str, Any] = {}
@@ -79,34 +81,33 @@ def _operation(route: PublicRoute) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary or route.name,
-        "tags": [route.service],
+        "tags": [route.target.service],
         "parameters": parameters,
     }
-    if route.request_type is not None:
-        if route.http_method in ("POST", "PUT", "PATCH"):
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": message_schema(route.request_type.DESCRIPTOR, _REF)}},
-            }
-        else:
-            for field in route.request_type.DESCRIPTOR.fields:
-                if field.name not in path_params:
-                    schema = {"type": "integer"} if field.type == field.TYPE_INT32 else {"type": "string"}
-                    parameters.append({"name": field.name, "in": "query", "required": False, "schema": schema})
-    if route.token_in_query:
-        parameters.append({"name": "access_token", "in": "query", "required": False, "schema": {"type": "string"},
-                           "description": "The access token, for clients that cannot send headers (<img src>)."})
+    request = route.target.request_type.DESCRIPTOR
+    hidden = {*path_params, route.identity_field}
+    if route.has_body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": message_schema(request, _REF)}},
+        }
+    else:
+        for field in request.fields:
+            if field.name not in hidden:
+                schema = {"type": "integer"} if field.type == field.TYPE_INT32 else {"type": "string"}
+                parameters.append({"name": field.name, "in": "query", "required": False, "schema": schema})
     success: dict[str, Any] = {"description": "OK"}
     if route.status != 204:
-        if route.response_type is not None:
-            success["content"] = {"application/json": {"schema": message_schema(route.response_type.DESCRIPTOR, _REF)}}
-        elif route.name.endswith("Raw"):
+        if route.render:
             success["content"] = {f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
                                   for kind in ("png", "jpeg", "gif", "webp")}
+        else:
+            response = route.target.response_type.DESCRIPTOR
+            success["content"] = {"application/json": {"schema": message_schema(response, _REF)}}
     responses: dict[str, Any] = {str(route.status): success}
     error_body = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
     for status, description in _ERRORS.items():
-        if status == "401" and not route.auth and route.service != "auth":
+        if status == "401" and not route.auth and route.target.service != "auth":
             continue
         responses[status] = {"description": description, "content": error_body}
     operation["responses"] = responses

@@ -1,25 +1,27 @@
-"""The public edge: `/{transport}/...` routes that pick the transport per request, and the web app."""
+"""The public edge: the `/{transport}/...` routes of api.yml's `public` section, forwarded generically.
+
+Each route decodes its request once, runs through the edge pipeline (the server's middlewares, then the
+application's, then authentication for routes that need it) and is forwarded through the sender over the
+transport named in its first path segment. Custom code only renders non-JSON answers (`render:`).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from google.protobuf.message import Message
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from internal.common import tracing
-from internal.common.config import TRANSPORTS
-from internal.common.contract import to_json
-from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
-from internal.common.logger import logger
-from internal.common.rest import metadata_of, read_json
-from internal.common.service import CallContext
-from internal.common.service.endpoint import observe_server_call
+from internal.common.contract import Contract, PublicRoute, from_json
+from internal.common.errors import NotFound, TridentError, Unauthenticated
+from internal.common.pipeline import Middleware, Operation, chain, edge_stack
+from internal.common.rest import encode_error, encode_message, metadata_of, request_data
+from internal.common.sender import Sender
+from internal.common.service import TRANSPORTS, CallContext, Handler
 
 
 @dataclass(frozen=True)
@@ -29,159 +31,122 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class PublicRequest:
-    transport: str
-    body: dict[str, Any]
-    params: dict[str, str]
-    query: dict[str, str]
-    ctx: CallContext
-
-
-@dataclass(frozen=True)
 class RawResponse:
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
 
 
-PublicResult = Message | dict[str, Any] | RawResponse | None
-PublicHandler = Callable[[PublicRequest], Awaitable[PublicResult]]
-
-
-@dataclass(frozen=True)
-class PublicRoute:
-    name: str
-    http_method: str
-    path: str  # below /{transport}
-    service: str  # the service that answers it (analytics, docs)
-    handler: PublicHandler
-    status: int = 200
-    auth: bool = False
-    # <img src> cannot send headers: this route also takes ?access_token=.
-    token_in_query: bool = False
-    summary: str = ""
-    request_type: type[Message] | None = None
-    response_type: type[Message] | None = None
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    transport: str
-    service: str
-    method: str
-    status: int
-    latency_ms: float
-    user_id: str
-    time: float
-    request_id: str
+Authenticate = Callable[[str], Identity]
+Renderer = Callable[[Message], RawResponse]
+Document = Callable[[], dict[str, Any] | str]
 
 
 @dataclass
-class PublicApi:
-    routes: Sequence[PublicRoute]
-    authenticate: Callable[[str], Identity]
-    on_call: Callable[[CallRecord], None]
-    depends_on: Sequence[str] = ()
+class Edge:
+    """What an edge process adds to the framework's public routes."""
+
+    authenticate: Authenticate
+    middlewares: Sequence[Middleware] = ()
+    renderers: Mapping[str, Renderer] = field(default_factory=dict)
+    documents: Mapping[str, Document] = field(default_factory=dict)  # GET path → JSON or HTML
     web_dist: Path | None = None
-    extra_routes: Sequence[tuple[str, str, Callable[[], dict[str, Any] | str]]] = ()
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
-def _bearer(request: web.Request, route: PublicRoute) -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    if route.token_in_query and request.query.get("access_token"):
-        return request.query["access_token"]
-    raise Unauthenticated("missing bearer token")
+def authenticated(authenticate: Authenticate) -> Middleware:
+    """Edge: the bearer token presented is verified; the call continues as its user."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            if not ctx.credentials:
+                raise Unauthenticated("missing bearer token")
+            identity = authenticate(ctx.credentials)
+            return await next_(request, replace(ctx, user_id=identity.user_id, username=identity.username))
+
+        return handle
+
+    return middleware
 
 
-def mount_public_api(app: web.Application, api: PublicApi) -> None:
-    for route in api.routes:
-        app.router.add_route(route.http_method, "/{transport}" + route.path, _handler(api, route))
-    for method, path, producer in api.extra_routes:
-        app.router.add_route(method, path, _static(producer))
-    if api.web_dist is not None:
-        app.router.add_get("/{tail:.*}", _web_app(api.web_dist))
+def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str) -> None:
+    for route in contract.public.values():
+        app.router.add_route(route.http_method, "/{transport}" + route.path, _route(route, sender, edge, process))
+    for path, document in edge.documents.items():
+        app.router.add_get(path, _document(document))
+    if edge.web_dist is not None:
+        app.router.add_get("/{tail:.*}", _web_app(edge.web_dist))
 
 
-def _static(producer: Callable[[], dict[str, Any] | str]) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(_: web.Request) -> web.Response:
-        body = producer()
-        if isinstance(body, str):
-            return web.Response(text=body, content_type="text/html")
-        return web.json_response(body)
+def _forward(route: PublicRoute, sender: Sender) -> Handler:
+    target = route.target
 
-    return handle
+    async def forward(request: Message, ctx: CallContext) -> Message:
+        if route.identity_field:
+            setattr(request, route.identity_field, ctx.user_id)
+        return await sender.call(target.service, target.name, request, ctx)
+
+    return forward
 
 
-def _handler(api: PublicApi, route: PublicRoute) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _route(route: PublicRoute, sender: Sender, edge: Edge,
+           process: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    middlewares = [*edge.middlewares, *([authenticated(edge.authenticate)] if route.auth else [])]
+    operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent)
+    pipeline = chain(edge_stack(middlewares), operation, _forward(route, sender))
+    renderer = edge.renderers.get(route.render) if route.render else None
+    if route.render and renderer is None:
+        raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
+    request_type = route.target.request_type
+    bodyless = {route.identity_field} if route.identity_field else set()
+
     async def handle(request: web.Request) -> web.StreamResponse:
         transport = request.match_info["transport"]
         if transport not in TRANSPORTS:
-            raise NotFound(f"unknown transport {transport!r}: use one of rest, grpc, events")
-        metadata = metadata_of(request)
-        with tracing.tracer().start_as_current_span(
-            f"gateway {route.http_method} /{{transport}}{route.path}", context=tracing.extract(metadata), kind=SpanKind.SERVER,
-            attributes={"http.request.method": route.http_method, "http.route": "/{transport}" + route.path,
-                        "trident.transport": transport, "rpc.method": route.name},
-        ) as span:
-            carrier: dict[str, str] = {}
-            tracing.inject(carrier)
-            ctx = CallContext.from_metadata(transport, {**metadata, **carrier})
-            response, elapsed = await _serve(api, route, request, transport, ctx)
-            span.set_attribute("http.response.status_code", response.status)
-            if response.status >= 500:
-                span.set_status(Status(StatusCode.ERROR))
+            raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
+        started = time.perf_counter()
+        ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
+        ctx = replace(ctx, credentials=_bearer(request))
+        try:
+            body = await request.read() if route.has_body else b""
+            params = {k: v for k, v in request.match_info.items() if k != "transport"}
+            data = request_data(route.has_body, body, request.query, params)
+            if bodyless & data.keys():
+                raise Unauthenticated(f"{route.identity_field} is the signed-in user's; it cannot be given")
+            result = await pipeline(from_json(request_type, data), ctx)
+            if renderer is not None:
+                raw = renderer(result)
+                response: web.StreamResponse = web.Response(body=raw.body, content_type=raw.content_type,
+                                                            headers=raw.headers, status=route.status)
+            else:
+                response = encode_message(result, route.status)
+        except TridentError as exc:
+            response = encode_error(exc)
         response.headers["X-Trident-Transport"] = transport
         response.headers["X-Request-Id"] = ctx.request_id
-        response.headers["Server-Timing"] = f"upstream;dur={elapsed * 1000:.1f}"
+        response.headers["Server-Timing"] = f"upstream;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
     return handle
 
 
-async def _serve(api: PublicApi, route: PublicRoute, request: web.Request, transport: str, ctx: CallContext) -> tuple[web.Response, float]:
-    started = time.perf_counter()
-    status, code = 500, "INTERNAL"
-    try:
-        if route.auth:
-            identity = api.authenticate(_bearer(request, route))
-            ctx = replace(ctx, user_id=identity.user_id, username=identity.username)
-        body: dict[str, Any] = {}
-        if route.http_method in ("POST", "PUT", "PATCH"):
-            parsed = await read_json(request)
-            if not isinstance(parsed, dict):
-                raise InvalidArgument("request body must be a JSON object")
-            body = parsed
-        params = {k: v for k, v in request.match_info.items() if k != "transport"}
-        query = {k: v for k, v in request.query.items() if k != "access_token"}
-        result = await route.handler(PublicRequest(transport, body, params, query, ctx))
-        status, code = route.status, "OK"
-        response = _respond(result, route.status)
-    except TridentError as exc:
-        status, code = exc.code.http_status, exc.code.name
-        response = web.json_response(exc.to_dict(), status=status)
-    finally:
-        elapsed = time.perf_counter() - started
-        observe_server_call("gateway", transport, route.name, code, elapsed)
-        api.on_call(CallRecord(transport, route.service, route.name, status, elapsed * 1000, ctx.user_id, time.time(), ctx.request_id))
-        # The path only: a query string may carry an access token.
-        logger.bind(transport=transport, method=route.name, status=status, code=code, duration_ns=int(elapsed * 1e9),
-                    request_id=ctx.request_id, user_id=ctx.user_id).info("{} {} {}", route.http_method, request.path, status)
-    return response, elapsed
+def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:
+    # From outside, only the trace context is taken: identity, request id and deadline are the edge's own.
+    return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate")}
 
 
-def _respond(result: PublicResult, status: int) -> web.Response:
-    if isinstance(result, RawResponse):
-        return web.Response(body=result.body, content_type=result.content_type, headers=result.headers, status=status)
-    if status == 204 or result is None:
-        return web.Response(status=204)
-    if isinstance(result, Message):
-        return web.json_response(to_json(result), status=status)
-    return web.json_response(result, status=status)
+def _bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(_: web.Request) -> web.Response:
+        body = document()
+        if isinstance(body, str):
+            return web.Response(text=body, content_type="text/html")
+        return web.json_response(body)
+
+    return handle
 
 
 def _web_app(dist: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

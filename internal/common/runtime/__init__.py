@@ -1,14 +1,18 @@
-"""Serving one process: wire settings, logging, tracing, database, Kafka, sender and transports."""
+"""Serving one process: settings, logging, tracing, database, Kafka, the sender and the server transports.
+
+The application describes its processes as `ServiceDef`s in a `Registry`; the runtime knows no
+application. Everything a process opens is entered into one AsyncExitStack and closed in reverse.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import signal
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 import asyncpg
@@ -20,11 +24,20 @@ from internal.common.contract import Contract
 from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
-from internal.common.rest import base_app, mount_service, start_site
-from internal.common.rest.public import PublicApi, mount_public_api
-from internal.common.sender import Sender
-from internal.common.service import ServiceSpec
-from internal.common.service.endpoint import Endpoint
+from internal.common.pipeline import Operation, chain, server_stack
+from internal.common.rest import RestServer, base_app, mount_service
+from internal.common.rest.public import Edge, mount_edge
+from internal.common.sender import Sender, TransportClient
+from internal.common.sender.events import EventsClient
+from internal.common.sender.grpc import GrpcClient
+from internal.common.sender.rest import RestClient
+from internal.common.service import Handler, ServiceSpec, bind_handlers, check_subscription
+
+
+class ServerTransport(Protocol):
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -37,107 +50,154 @@ class Runtime:
     pool: asyncpg.Pool | None
 
 
-class ServiceModule(Protocol):
-    TOPICS: tuple[str, ...]
+@dataclass(frozen=True)
+class ServiceDef:
+    """One process of the application, as the framework runs it."""
 
-    async def build(self, runtime: Runtime) -> ServiceSpec | PublicApi: ...
-
-
-def service_module(name: str) -> Any:
-    return importlib.import_module(f"internal.services.{name}")
-
-
-def migrations_dir(name: str) -> Path:
-    return Path(service_module(name).__file__).parent / "migrations"
+    name: str
+    build: Callable[[Runtime], Awaitable[ServiceSpec]]
+    settings: type[Settings] = Settings
+    # SQL migrations applied at start-up; a process with migrations has a database of its own.
+    migrations: Path | None = None
 
 
-async def run_migrations(settings: Settings, name: str) -> list[str]:
-    directory = migrations_dir(name)
-    if not directory.is_dir():
+@dataclass(frozen=True)
+class Registry:
+    """The application: its processes, its contract, and what its development environment needs."""
+
+    services: Sequence[ServiceDef]
+    api_yml: Path
+    # Environment for `trident up` to hand every process (and extra per process), given the state directory.
+    dev_environment: Callable[[Path], tuple[dict[str, str], dict[str, dict[str, str]]]] = field(
+        default=lambda _: ({}, {}))
+
+    def get(self, name: str) -> ServiceDef:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise LookupError(f"no service {name!r}; the registry has {', '.join(self.names)}")
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.services]
+
+    def contract(self) -> Contract:
+        return Contract.load(self.api_yml)
+
+
+async def run_migrations(settings: Settings, service: ServiceDef) -> list[str]:
+    if service.migrations is None or not service.migrations.is_dir():
         return []
-    return await db.migrate(settings.database_url.get_secret_value(), directory)
+    return await db.migrate(settings.database_url.get_secret_value(), service.migrations)
+
+
+# The server transports of a service, in start order: REST last, so /readyz answers once the rest runs.
+SERVER_TRANSPORTS = ("grpc", "events", "rest")
 
 
 class Process:
-    """One running service or gateway process."""
+    """One running process of the application."""
 
-    def __init__(self, name: str, settings: Settings) -> None:
-        self.name = name
+    def __init__(self, service: ServiceDef, settings: Settings, contract: Contract) -> None:
+        self.service = service
         self.settings = settings
+        self.contract = contract
         self._ready = False
-        self._stack: list[Any] = []
+        self._stack = AsyncExitStack()
 
     async def _is_ready(self) -> bool:
         return self._ready
 
     async def start(self) -> None:
-        settings = self.settings
-        module = service_module(self.name)
-        contract = Contract.load(settings.api_yml)
-        producer: AIOKafkaProducer | None = None
-        if settings.kafka_bootstrap_servers:
-            producer = mq.new_producer(settings)
-            await producer.start()
-            self._stack.append(producer.stop)
-            needed = (settings.kafka_reply_topic, *module.TOPICS)
-            missing = await mq.missing_topics(producer, needed)
-            if missing:
-                raise RuntimeError(f"Kafka topics missing: {', '.join(missing)} (topics are provisioned by the environment)")
-        sender = Sender(settings, contract, producer)
-        await sender.start()
-        self._stack.append(sender.close)
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def _start(self) -> None:
+        settings, name, stack = self.settings, self.service.name, self._stack
+        producer = await self._kafka()
+        transports: dict[str, TransportClient] = {"rest": RestClient(settings), "grpc": GrpcClient(settings)}
+        if producer is not None:
+            events_client = EventsClient(settings, producer)
+            await events_client.start()
+            transports["events"] = events_client
+        sender = Sender(settings, self.contract, transports, producer)
+        stack.push_async_callback(sender.aclose)
         pool = None
-        if migrations_dir(self.name).is_dir():
-            await run_migrations(settings, self.name)
-            pool = await db.create_pool(settings.database_url.get_secret_value(), settings.db_pool_min_size, settings.db_pool_max_size)
-            self._stack.append(pool.close)
-        spec = await module.build(Runtime(settings, contract, sender, pool))
+        if self.service.migrations is not None:
+            await run_migrations(settings, self.service)
+            pool = await db.create_pool(settings.database_url.get_secret_value(), settings.db_pool_min_size,
+                                        settings.db_pool_max_size)
+            stack.push_async_callback(pool.close)
+        spec = await self.service.build(Runtime(settings, self.contract, sender, pool))
         for hook in spec.on_start:
             await hook()
-        self._stack.extend(spec.on_stop)
-
-        if isinstance(spec, PublicApi):
-            peers = PeerReadiness(settings, spec.depends_on, self._is_ready)
-            self._stack.append(peers.close)
-            app = base_app(self.name, settings.max_body_bytes, peers.ready)
-            mount_public_api(app, spec)
-        else:
-            service_contract = contract.service(self.name)
-            missing_handlers = set(service_contract.methods) - set(spec.handlers)
-            if missing_handlers:
-                raise RuntimeError(f"{self.name} has no handler for {', '.join(sorted(missing_handlers))}")
-            endpoints = {m: Endpoint(self.name, m, spec.handlers[m]) for m in service_contract.methods}
-            app = base_app(self.name, settings.max_body_bytes, self._is_ready)
-            mount_service(app, service_contract, endpoints)
-            if settings.grpc_port:
-                grpc_server = GrpcServer(service_contract, endpoints, settings.max_body_bytes)
-                await grpc_server.start(settings.host, settings.grpc_port)
-                await grpc_server.set_serving(True)
-                self._stack.append(grpc_server.stop)
-            if producer is not None:
-                events = EventsServer(settings, service_contract, endpoints, producer)
-                await events.start()
-                self._stack.append(events.stop)
-                for subscription in spec.subscriptions:
-                    consumer = SubscriptionConsumer(settings, subscription)
-                    await consumer.start()
-                    self._stack.append(consumer.stop)
-        runner = await start_site(app, settings.host, settings.rest_port)
-        self._stack.append(runner.cleanup)
+        for hook in reversed(spec.on_stop):
+            stack.push_async_callback(hook)
+        for server in self._servers(spec, sender, producer):
+            await server.start()
+            stack.push_async_callback(server.aclose)
         self._ready = True
-        logger.info(
-            "{} serving REST on {}:{}{}", self.name, settings.host, settings.rest_port,
-            f", gRPC on {settings.host}:{settings.grpc_port}" if settings.grpc_port and not isinstance(spec, PublicApi) else "",
-        )
+        logger.info("{} serving REST on {}:{}{}", name, settings.host, settings.rest_port,
+                    f", gRPC on {settings.host}:{settings.grpc_port}" if name in self.contract.services else "")
+
+    async def _kafka(self) -> AIOKafkaProducer | None:
+        settings = self.settings
+        if not settings.kafka_bootstrap_servers:
+            return None
+        producer = mq.new_producer(settings)
+        await producer.start()
+        self._stack.push_async_callback(producer.stop)
+        missing = await mq.missing_topics(producer, mq.system_topics(self.contract, settings.kafka_reply_topic))
+        if missing:
+            raise RuntimeError(f"Kafka topics missing: {', '.join(missing)} (topics are provisioned by the "
+                               "environment)")
+        return producer
+
+    def _servers(self, spec: ServiceSpec, sender: Sender, producer: AIOKafkaProducer | None) -> list[ServerTransport]:
+        settings, name = self.settings, self.service.name
+        servers: list[ServerTransport] = []
+        readiness = self._is_ready
+        if spec.depends_on:
+            peers = PeerReadiness(settings, spec.depends_on, self._is_ready)
+            self._stack.push_async_callback(peers.aclose)
+            readiness = peers.ready
+        app = base_app(name, settings.max_body_bytes, readiness)
+        service_contract = self.contract.services.get(name)
+        if service_contract is not None:
+            if spec.implementation is None:
+                raise RuntimeError(f"{name} is a service of api.yml but its build() gave no implementation")
+            handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation))
+            mount_service(app, service_contract, handlers)
+            if settings.grpc_port:
+                servers.append(GrpcServer(service_contract, handlers, settings.host, settings.grpc_port,
+                                          settings.max_body_bytes))
+            if producer is not None:
+                servers.append(EventsServer(settings, service_contract, handlers, producer))
+        if producer is not None:
+            for subscription in spec.subscriptions:
+                topic = self.contract.topic(subscription.topic)
+                check_subscription(topic, subscription)
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler))
+        if isinstance(spec.edge, Edge):
+            mount_edge(app, self.contract, sender, spec.edge, name)
+        servers.append(RestServer(app, settings.host, settings.rest_port))
+        return servers
+
+    def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
+        middlewares = server_stack()
+        contract = self.contract.service(service)
+        return {
+            method: chain(middlewares, Operation("server", service, service, method, contract.methods[method].idempotent),
+                          handler)
+            for method, handler in handlers.items()
+        }
 
     async def stop(self) -> None:
         self._ready = False
-        while self._stack:
-            close = self._stack.pop()
-            try:
-                await close()
-            except Exception:
-                logger.exception("error while stopping {}", self.name)
+        await self._stack.aclose()
 
 
 class PeerReadiness:
@@ -152,32 +212,33 @@ class PeerReadiness:
     async def ready(self) -> bool:
         if not await self._own():
             return False
-        if self._session is None:
+        if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
-        for peer in self._peers:
-            try:
+        try:
+            for peer in self._peers:
                 async with self._session.get(self._settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
                     if response.status != 200:
                         return False
-            except (aiohttp.ClientError, TimeoutError):
-                return False
+        except (aiohttp.ClientError, TimeoutError):
+            return False
         return True
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
 
 
-async def serve(name: str) -> None:
+async def serve(registry: Registry, name: str) -> None:
     """Run one process until SIGINT or SIGTERM."""
-    settings = load_settings(name)
+    service = registry.get(name)
+    settings = load_settings(service.settings, name)
     setup_logging(name, settings.log_level, settings.log_format)
     tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    process = Process(name, settings)
+    process = Process(service, settings, registry.contract())
     try:
         await process.start()
         await stop.wait()

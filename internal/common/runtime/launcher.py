@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from internal.common.config import PROCESSES, PROJECT_ROOT, SERVICES, TOPICS
-from internal.common.tokens import generate_private_key_pem, public_key_pem
+from internal.common import mq
+from internal.common.config import PROJECT_ROOT
+from internal.common.runtime import Registry
 
 TOPIC_PARTITIONS = 3
 DEV_FETCH_MAX_WAIT_MS = 5
@@ -28,25 +29,41 @@ DEV_FETCH_MAX_WAIT_MS = 5
 
 @dataclass
 class Ports:
+    """The public process on `gateway`; the others REST on base+1… and gRPC on base+1001…, in registry order."""
+
     gateway: int
     base: int
+    services: list[str]
+    public: str
 
-    def rest(self, service: str) -> int:
-        return self.gateway if service == "gateway" else self.base + 1 + SERVICES.index(service)
+    def rest(self, name: str) -> int:
+        return self.gateway if name == self.public else self.base + 1 + self.services.index(name)
 
-    def grpc(self, service: str) -> int:
-        return 0 if service == "gateway" else self.base + 1001 + SERVICES.index(service)
+    def grpc(self, name: str) -> int:
+        return 0 if name == self.public else self.base + 1001 + self.services.index(name)
 
 
 @dataclass
 class System:
+    registry: Registry
     state_dir: Path
-    ports: Ports
+    gateway_port: int
+    port_base: int
     host: str = "127.0.0.1"
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     _pg: Any = None
     _broker: Any = None
+
+    def __post_init__(self) -> None:
+        contract = self.registry.contract()
+        self.contract = contract
+        self.services = [n for n in self.registry.names if n in contract.services]
+        publics = [n for n in self.registry.names if n not in contract.services]
+        if len(publics) != 1:
+            raise RuntimeError(f"expected one public process (not a service of api.yml), found {publics}")
+        self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0])
+        self.with_database = [s.name for s in self.registry.services if s.migrations is not None]
 
     def start(self) -> dict[str, Any]:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -55,38 +72,34 @@ class System:
         database_urls = self._start_postgres()
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         fetch_wait = os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "")
+        reply_topic = os.environ.get("KAFKA_REPLY_TOPIC", "results")
         if not bootstrap:
             from internal.common.mq.devbroker import DevBroker
 
             self._broker = DevBroker()
-            self._broker.create_topics(TOPICS, partitions=TOPIC_PARTITIONS)
+            self._broker.create_topics(mq.system_topics(self.contract, reply_topic), partitions=TOPIC_PARTITIONS)
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
-        private_pem = os.environ.get("AUTH_PRIVATE_KEY") or generate_private_key_pem()
-        common = {
-            **os.environ,
-            "HOST": self.host,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "AUTH_PUBLIC_KEY": public_key_pem(private_pem),
-            "PYTHONUNBUFFERED": "1",
-        }
-        common.pop("AUTH_PRIVATE_KEY", None)
+        shared_env, own_env = self.registry.dev_environment(self.state_dir)
+        common = {**os.environ, **shared_env, "HOST": self.host, "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                  "PYTHONUNBUFFERED": "1"}
+        for private in {key for env in own_env.values() for key in env}:
+            common.pop(private, None)  # what one process is given, the others are not
         if fetch_wait:
             common["KAFKA_FETCH_MAX_WAIT_MS"] = fetch_wait
-        for service in SERVICES:
-            common[f"{service.upper()}_REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
-            common[f"{service.upper()}_GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
-        for name in PROCESSES:
+        for service in self.services:
+            common[f"PEERS__{service.upper()}__REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
+            common[f"PEERS__{service.upper()}__GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
+        for name in (*self.services, self.ports.public):
             env = {
                 **common,
+                **own_env.get(name, {}),
                 "SERVICE_NAME": name,
                 "REST_PORT": str(self.ports.rest(name)),
                 "GRPC_PORT": str(self.ports.grpc(name)),
             }
             if name in database_urls:
                 env["DATABASE_URL"] = database_urls[name]
-            if name == "auth":
-                env["AUTH_PRIVATE_KEY"] = private_pem
             self.children[name] = subprocess.Popen(
                 [sys.executable, "-m", "internal.cli", "serve", name], env=env, cwd=PROJECT_ROOT,
             )
@@ -94,11 +107,12 @@ class System:
         self.info = {
             "gateway": f"http://{self.host}:{self.ports.gateway}",
             "services": {
-                s: {"rest": f"http://{self.host}:{self.ports.rest(s)}", "grpc": f"{self.host}:{self.ports.grpc(s)}", "topic": s}
-                for s in SERVICES
+                s: {"rest": f"http://{self.host}:{self.ports.rest(s)}", "grpc": f"{self.host}:{self.ports.grpc(s)}",
+                    "topic": s}
+                for s in self.services
             },
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
-            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None, "reply_topic": "results"},
+            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None, "reply_topic": reply_topic},
             "pids": {name: child.pid for name, child in self.children.items()},
             "launcher_pid": os.getpid(),
         }
@@ -108,20 +122,21 @@ class System:
     def _start_postgres(self) -> dict[str, str]:
         if os.environ.get("DATABASE_URL_TEMPLATE"):
             template = os.environ["DATABASE_URL_TEMPLATE"]
-            return {s: template.format(service=s) for s in SERVICES}
+            return {s: template.format(service=s) for s in self.with_database}
         import pgserver
 
-        self._pg = pgserver.get_server(self.state_dir / "pgdata", cleanup_mode="stop")
+        self._pg = pgserver.get_server(  # type: ignore[attr-defined]
+            self.state_dir / "pgdata", cleanup_mode="stop")
         existing = self._pg.psql("SELECT datname FROM pg_database;")
-        for service in SERVICES:
+        for service in self.with_database:
             if f" {service}\n" not in existing:
                 self._pg.psql(f"CREATE DATABASE {service};")
         base = self._pg.get_uri("postgres")
-        return {s: base.replace("/postgres?", f"/{s}?") for s in SERVICES}
+        return {s: base.replace("/postgres?", f"/{s}?") for s in self.with_database}
 
     def _wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
-        for name in (*SERVICES, "gateway"):
+        for name in (*self.services, self.ports.public):
             url = f"http://{self.host}:{self.ports.rest(name)}/readyz"
             while True:
                 child = self.children[name]
@@ -188,8 +203,8 @@ def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
     print("\n".join(lines), flush=True)
 
 
-def up(state_dir: Path, gateway_port: int, port_base: int) -> int:
-    system = System(state_dir=state_dir, ports=Ports(gateway=gateway_port, base=port_base))
+def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int) -> int:
+    system = System(registry, state_dir, gateway_port, port_base)
     stopping = {"signal": 0}
 
     def on_signal(signum: int, _: Any) -> None:

@@ -1,118 +1,121 @@
 """The sender: the one way a process calls another, over REST, gRPC or Kafka events.
 
-Clients are created once per process and reused. Every call has a deadline; only idempotent
-methods are retried, and only when the peer was unavailable.
+Callers use typed clients generated from the proto (`sender.client(UsersClient)`), never method names
+as strings. Every call runs through the client pipeline (tracing, metrics, deadline, retries of the
+methods the proto marks idempotent) into one transport client; clients are created once per process.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import ClassVar, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from internal.common import metrics, mq, tracing
-from internal.common.config import TRANSPORTS, Settings
+from internal.common import mq
+from internal.common.config import Settings
 from internal.common.contract import Contract, MethodBinding
-from internal.common.errors import DeadlineExceeded, InvalidArgument, TridentError, Unavailable
-from internal.common.sender.events import EventsClient
-from internal.common.sender.grpc import GrpcClient
-from internal.common.sender.rest import RestClient
-from internal.common.service import CallContext
+from internal.common.errors import Internal, InvalidArgument, Unavailable
+from internal.common.pipeline import Middleware, Operation, chain, client_stack
+from internal.common.service import TRANSPORTS, CallContext, Handler
 
 M = TypeVar("M", bound=Message)
-
-_RETRIES = 2
-_BACKOFF_S = 0.05
+C = TypeVar("C", bound="ServiceClient")
 
 
 class TransportClient(Protocol):
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message: ...
+    """One transport's side of a call: send `request` to `binding`, return the decoded response or raise."""
 
-    async def close(self) -> None: ...
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ServiceClient:
+    """The base of the typed clients generated from the proto (api/gen/clients.py)."""
+
+    SERVICE: ClassVar[str]
+
+    def __init__(self, sender: Sender, transport: str | None) -> None:
+        self._sender = sender
+        self._transport = transport
+
+    async def _call(self, method: str, request: Message, ctx: CallContext, response_type: type[M]) -> M:
+        response = await self._sender.call(self.SERVICE, method, request, ctx, transport=self._transport)
+        if not isinstance(response, response_type):
+            raise Internal(f"{self.SERVICE}.{method} answered a {type(response).__name__}")
+        return response
 
 
 class Sender:
-    def __init__(self, settings: Settings, contract: Contract, producer: AIOKafkaProducer | None) -> None:
+    def __init__(self, settings: Settings, contract: Contract, transports: Mapping[str, TransportClient],
+                 producer: AIOKafkaProducer | None = None, middlewares: Sequence[Middleware] | None = None) -> None:
         self.settings = settings
         self.contract = contract
-        self.producer = producer
-        self.events: EventsClient | None = EventsClient(settings, producer) if producer is not None else None
-        self._clients: Mapping[str, TransportClient | None] = {
-            "rest": RestClient(settings),
-            "grpc": GrpcClient(settings),
-            "events": self.events,
-        }
+        self._transports = transports
+        self._producer = producer
+        self._middlewares = list(middlewares if middlewares is not None
+                                 else client_stack(settings.call_timeout_ms / 1000))
+        self._pipelines: dict[tuple[str, str], Handler] = {}
 
-    async def start(self) -> None:
-        if self.events is not None:
-            await self.events.start()
-
-    async def close(self) -> None:
-        for client in self._clients.values():
-            if client is not None:
-                await client.close()
-
-    async def call(self, service: str, method: str, request: M, *, transport: str, ctx: CallContext) -> Message:
-        """Call `service.method` over `transport`; raises the callee's error as a TridentError."""
-        client = self._clients.get(transport)
-        if transport not in TRANSPORTS:
+    def client(self, client_type: type[C], transport: str | None = None) -> C:
+        """A typed client of one service; without `transport`, each call goes over the caller's own."""
+        if transport is not None and transport not in TRANSPORTS:
             raise InvalidArgument(f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
-        if client is None:
-            raise Unavailable(f"the {transport} transport is not configured in {self.settings.service_name}")
+        return client_type(self, transport)
+
+    async def call(self, service: str, method: str, request: Message, ctx: CallContext, *,
+                   transport: str | None = None) -> Message:
+        """Call `service.method`; raises the callee's error as a TridentError."""
+        pipeline = self._pipelines.get((service, method))
+        if pipeline is None:
+            binding = self.contract.service(service).method(method)
+            operation = Operation("client", self.settings.service_name, service, method, binding.idempotent)
+            pipeline = chain(self._middlewares, operation, self._dispatcher(binding))
+            self._pipelines[(service, method)] = pipeline
+        if transport is not None and transport != ctx.transport:
+            ctx = replace(ctx, transport=transport)
+        response: Message = await pipeline(request, ctx)
+        return response
+
+    def _dispatcher(self, binding: MethodBinding) -> Handler:
+        async def dispatch(request: Message, ctx: CallContext) -> Message:
+            client = self._transports.get(ctx.transport)
+            if client is None:
+                if ctx.transport not in TRANSPORTS:
+                    raise InvalidArgument(f"unknown transport {ctx.transport!r}; use one of {', '.join(TRANSPORTS)}")
+                raise Unavailable(f"the {ctx.transport} transport is not configured in {self.settings.service_name}")
+            ctx.check_deadline()
+            return await client.call(binding, request, ctx)
+
+        return dispatch
+
+    async def notify(self, service: str, method: str, request: Message, ctx: CallContext | None = None) -> None:
+        """Send a request as an event that wants no reply (e.g. the gateway's call logs to analytics)."""
         binding = self.contract.service(service).method(method)
-        ctx = ctx.with_timeout(self.settings.call_timeout_ms / 1000)
-        started = time.perf_counter()
-        code = "OK"
-        with tracing.tracer().start_as_current_span(
-            f"{service}/{method}",
-            kind=SpanKind.CLIENT,
-            attributes={"rpc.service": service, "rpc.method": method, "trident.transport": transport},
-        ) as span:
-            try:
-                return await self._with_retries(client, binding, request, ctx)
-            except TridentError as exc:
-                code = exc.code.name
-                span.set_status(Status(StatusCode.ERROR, exc.message))
-                raise
-            finally:
-                labels = (self.settings.service_name, service, transport, method)
-                metrics.CLIENT_REQUESTS.labels(*labels, code).inc()
-                if code != "OK":
-                    metrics.CLIENT_ERRORS.labels(*labels, code).inc()
-                metrics.CLIENT_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        headers: mq.Headers = [(mq.EVENT, binding.event.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
+                               (mq.REPLY_TO, b"")]
+        await self._send(binding.service, request, headers, ctx)
 
-    async def _with_retries(self, client: TransportClient, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
-        attempt = 0
-        while True:
-            remaining = ctx.remaining() or 0.0
-            if remaining <= 0:
-                raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} within the deadline")
-            try:
-                return await client.call(binding, request, ctx, remaining)
-            except Unavailable:
-                attempt += 1
-                backoff = _BACKOFF_S * 2 ** (attempt - 1)
-                if not binding.idempotent or attempt > _RETRIES or (ctx.remaining() or 0) <= backoff:
-                    raise
-                await asyncio.sleep(backoff)
+    async def publish(self, topic: str, message: Message, ctx: CallContext | None = None) -> None:
+        """Publish a domain event declared in api.yml's `topics`, e.g. `user.deleted`."""
+        declared = self.contract.topic(topic)
+        if not isinstance(message, declared.message_type):
+            raise Internal(f"{topic} carries {declared.message_type.DESCRIPTOR.name}, not {type(message).__name__}")
+        headers: mq.Headers = [(mq.EVENT, topic.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
+                               (mq.REPLY_TO, b"")]
+        await self._send(topic, message, headers, ctx)
 
-    async def publish(self, topic: str, event: str, message: Message, ctx: CallContext | None = None) -> None:
-        """Publish a domain event (no reply), e.g. `user.deleted` or a gateway call log."""
-        if self.producer is None:
+    async def _send(self, topic: str, message: Message, headers: mq.Headers, ctx: CallContext | None) -> None:
+        if self._producer is None:
             raise Unavailable("Kafka is not configured")
-        headers: mq.Headers = [
-            (mq.EVENT, event.encode()),
-            (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
-            (mq.REPLY_TO, b""),
-        ]
         if ctx is not None:
             headers.extend((k, v.encode()) for k, v in ctx.to_metadata().items())
-        await mq.publish(
-            self.producer, topic, message.SerializeToString(), headers,
-            key=None, record_max_bytes=self.settings.kafka_record_max_bytes, service=self.settings.service_name,
-        )
+        await mq.publish(self._producer, topic, message.SerializeToString(), headers, key=None,
+                         record_max_bytes=self.settings.kafka_record_max_bytes, service=self.settings.service_name)
+
+    async def aclose(self) -> None:
+        for client in self._transports.values():
+            await client.aclose()

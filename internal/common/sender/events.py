@@ -7,7 +7,6 @@ whose correlation id it is waiting for, so instances never receive each other's 
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from contextlib import suppress
 
@@ -17,8 +16,8 @@ from google.protobuf.message import Message
 from internal.common import mq
 from internal.common.config import Settings
 from internal.common.contract import MethodBinding
-from internal.common.errors import DeadlineExceeded, ResourceExhausted, TridentError
-from internal.common.events import decode
+from internal.common.errors import DeadlineExceeded, ResourceExhausted
+from internal.common.events import decode_reply, request_headers
 from internal.common.logger import logger
 from internal.common.service import CallContext
 
@@ -45,21 +44,15 @@ class EventsClient:
         await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
         self._reader = asyncio.create_task(self._read_replies(), name="sender:replies")
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
         if len(self._pending) >= _MAX_PENDING:
             raise ResourceExhausted("too many calls waiting for an events reply")
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[mq.Assembled] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
-        headers: mq.Headers = [
-            (mq.EVENT, binding.event.encode()),
-            (mq.CORRELATION_ID, correlation_id.encode()),
-            (mq.REPLY_TO, self.reply_topic.encode()),
-            (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
-            *((k, v.encode()) for k, v in ctx.to_metadata().items()),
-        ]
+        headers = request_headers(binding, ctx, correlation_id, self.reply_topic)
         try:
-            async with asyncio.timeout(budget_s):
+            async with asyncio.timeout(ctx.remaining()):
                 await mq.publish(
                     self.producer, binding.service, request.SerializeToString(), headers,
                     key=None, record_max_bytes=self.settings.kafka_record_max_bytes,
@@ -67,18 +60,11 @@ class EventsClient:
                 )
                 reply = await future
         except TimeoutError:
-            raise DeadlineExceeded(f"no reply from {binding.service}.{binding.name} over events within the deadline") from None
+            raise DeadlineExceeded(
+                f"no reply from {binding.service}.{binding.name} over events within the deadline") from None
         finally:
             self._pending.pop(correlation_id, None)
-        status = mq.header(reply.headers, mq.STATUS) or "OK"
-        content_type = mq.header(reply.headers, mq.CONTENT_TYPE) or mq.JSON
-        if status != "OK":
-            try:
-                body = json.loads(reply.value)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                body = {"error": {"code": status, "message": f"{binding.service} replied {status}"}}
-            raise TridentError.from_dict(body)
-        return decode(binding.response_type, reply.value, content_type)
+        return decode_reply(binding, reply.headers, reply.value)
 
     async def _read_replies(self) -> None:
         assert self._consumer is not None
@@ -101,7 +87,7 @@ class EventsClient:
                 if future is not None and not future.done():
                     future.set_result(result)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
             with suppress(asyncio.CancelledError):

@@ -9,8 +9,7 @@ from google.protobuf.message import Message
 
 from internal.common.config import Settings
 from internal.common.contract import MethodBinding
-from internal.common.errors import DeadlineExceeded, Unavailable, from_code
-from internal.common.grpc import channel_options
+from internal.common.grpc import channel_options, decode_error
 from internal.common.service import CallContext
 
 
@@ -37,19 +36,15 @@ class GrpcClient:
             self._stubs[key] = stub
         return stub
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
-        metadata = tuple(ctx.to_metadata().items())
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
+        call = self._stub(binding)(request, timeout=ctx.remaining(), metadata=tuple(ctx.to_metadata().items()))
         try:
-            response: Message = await self._stub(binding)(request, timeout=budget_s, metadata=metadata)
+            response: Message = await call
             return response
         except grpc.aio.AioRpcError as exc:
-            code = exc.code()
-            if code == grpc.StatusCode.UNAVAILABLE:
-                raise Unavailable(f"{binding.service} is unavailable over gRPC") from None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise DeadlineExceeded(exc.details() or f"no answer from {binding.service}.{binding.name} over gRPC within the deadline") from None
-            raise from_code(code.name, exc.details() or "") from None
+            trailing = {k: v for k, v in exc.trailing_metadata() or () if isinstance(v, str)}
+            raise decode_error(exc.code(), exc.details() or "", trailing, binding.service) from None
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         for channel in self._channels.values():
             await channel.close()

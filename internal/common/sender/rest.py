@@ -1,17 +1,15 @@
-"""The sender's REST client: one aiohttp session per process."""
+"""The sender's REST client: one aiohttp session per process, kept alive."""
 
 from __future__ import annotations
-
-from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from internal.common.config import Settings
-from internal.common.contract import MethodBinding, to_json
-from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unavailable
+from internal.common.contract import MethodBinding
+from internal.common.errors import DeadlineExceeded, Internal, Unavailable
+from internal.common.rest import JSON, decode_error, outgoing_request
 from internal.common.service import CallContext
 
 
@@ -27,43 +25,30 @@ class RestClient:
             )
         return self._session
 
-    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext, budget_s: float) -> Message:
-        data: dict[str, Any] = to_json(request)
-        path = binding.url
-        for param in binding.path_params:
-            path = path.replace("{" + param + "}", quote(str(data.pop(param, "")), safe=""))
+    async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
+        path, query, body = outgoing_request(binding, request)
         url = self.settings.peer(binding.service).rest_url.rstrip("/") + path
-        kwargs: dict[str, Any] = {"headers": ctx.to_metadata(), "timeout": aiohttp.ClientTimeout(total=budget_s)}
-        if binding.http_method in ("POST", "PUT", "PATCH"):
-            kwargs["json"] = data
-        else:
-            kwargs["params"] = {k: v if isinstance(v, str) else str(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+        headers = ctx.to_metadata()
+        if body is not None:
+            headers["Content-Type"] = JSON
+        timeout = aiohttp.ClientTimeout(total=ctx.remaining())
         try:
-            async with self._get_session().request(binding.http_method, url, **kwargs) as response:
-                body = await response.read()
+            async with self._get_session().request(binding.http_method, url, params=query, data=body,
+                                                   headers=headers, timeout=timeout) as response:
+                raw = await response.read()
                 if response.status >= 400:
-                    raise TridentError.from_dict(_json_or_none(body), response.status)
-                if not body:
+                    raise decode_error(response.status, raw)
+                if not raw:
                     return binding.response_type()
-                return json_format.Parse(body, binding.response_type(), ignore_unknown_fields=True)
-        except TridentError:
-            raise
+                return json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True)
         except TimeoutError:
-            raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} over REST within the deadline") from None
+            raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} over REST within the deadline") \
+                from None
         except aiohttp.ClientError as exc:
             raise Unavailable(f"{binding.service} is unavailable over REST: {type(exc).__name__}") from None
         except json_format.ParseError as exc:
             raise Internal(f"{binding.service} sent an unreadable answer: {exc}") from None
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-def _json_or_none(body: bytes) -> Any:
-    import json
-
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None

@@ -1,17 +1,24 @@
-"""What a service is to the framework: typed handlers per proto method, and the call context."""
+"""What a service is to the framework: a typed handler per proto method, and the call context."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import time
+import typing
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from google.protobuf.message import Message
 
 from internal.common import tracing
+from internal.common.contract import ContractError, ServiceContract, Topic
 from internal.common.errors import DeadlineExceeded, Unauthenticated
+
+# The transports every service method is reachable over; a caller picks one per call.
+TRANSPORTS = ("rest", "grpc", "events")
 
 # Metadata keys carried on every hop: HTTP headers, gRPC metadata, Kafka headers.
 REQUEST_ID = "x-request-id"
@@ -31,6 +38,8 @@ class CallContext:
     user_id: str = ""
     username: str = ""
     trace_headers: Mapping[str, str] = field(default_factory=dict)
+    # The bearer credentials presented at the public edge (never propagated further as such).
+    credentials: str = ""
 
     @classmethod
     def from_metadata(cls, transport: str, metadata: Mapping[str, str], timeout: float | None = None) -> CallContext:
@@ -67,9 +76,6 @@ class CallContext:
             deadline = min(deadline, self.deadline)
         return replace(self, deadline=deadline)
 
-    def with_transport(self, transport: str) -> CallContext:
-        return replace(self, transport=transport)
-
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.time()
 
@@ -84,25 +90,92 @@ class CallContext:
         return self.user_id
 
 
-Handler = Callable[[Any, CallContext], Awaitable[Message]]
+# The shape of every step of the call pipeline: a proto message in, a proto message out.
+Handler = Callable[[Any, CallContext], Awaitable[Any]]
 EventHandler = Callable[[Any, CallContext], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """A pub/sub domain event this service consumes (e.g. pictures consumes `user.deleted`)."""
+    """A pub/sub domain event topic this service consumes, e.g. pictures consumes `user.deleted`."""
 
     topic: str
-    message_type: type[Message]
     handler: EventHandler
 
 
 @dataclass
 class ServiceSpec:
-    """A service as the framework serves it: one handler per proto method, plus lifecycle hooks."""
+    """A process as the framework serves it.
 
-    name: str
-    handlers: Mapping[str, Handler]
+    `implementation` serves the process's proto service (if api.yml has one of its name): one method per
+    rpc, named in snake_case (`GetPicture` → `get_picture(request, ctx)`), checked against the proto types
+    at start-up. `middlewares` are added to the framework's own around every call this process serves.
+    """
+
+    implementation: object | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+    # Services whose readiness this process's /readyz includes.
+    depends_on: Sequence[str] = ()
+    # Extra edge pieces (a gateway's); see internal.common.rest.public.
+    edge: Any = None
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def bind_handlers(contract: ServiceContract, implementation: object) -> dict[str, Handler]:
+    """One handler per proto method of `contract`, typed as the proto says, or a readable ContractError."""
+    handlers: dict[str, Handler] = {}
+    problems: list[str] = []
+    owner = type(implementation).__name__
+    for name, binding in contract.methods.items():
+        attribute = snake_case(name)
+        wanted = (f"async def {attribute}(self, request: {binding.request_type.DESCRIPTOR.name}, ctx: CallContext) -> "
+                  f"{binding.response_type.DESCRIPTOR.name}")
+        handler = getattr(implementation, attribute, None)
+        if handler is None or not inspect.iscoroutinefunction(handler):
+            problems.append(f"{owner} has no `{wanted}` for {contract.name}.{name}")
+            continue
+        problem = _check_signature(handler, binding.request_type, binding.response_type)
+        if problem:
+            problems.append(f"{owner}.{attribute}: {problem}; expected `{wanted}`")
+            continue
+        handlers[name] = handler
+    if problems:
+        raise ContractError(f"{contract.name} does not implement its proto:\n  " + "\n  ".join(problems))
+    return handlers
+
+
+def check_subscription(topic: Topic, subscription: Subscription) -> None:
+    problem = _check_signature(subscription.handler, topic.message_type, None)
+    if problem:
+        raise ContractError(f"the {topic.name} subscriber {subscription.handler.__qualname__}: {problem}")
+
+
+def _check_signature(handler: Callable[..., Any], request: type[Message], response: type[Message] | None) -> str:
+    try:
+        hints = typing.get_type_hints(handler)
+    except Exception as exc:  # an annotation that names something that does not exist
+        return f"its type hints cannot be resolved ({exc})"
+    parameters = [p for p in inspect.signature(handler).parameters.values() if p.name != "self"]
+    if len(parameters) != 2:
+        return "it must take (request, ctx)"
+    got = hints.get(parameters[0].name)
+    if _full_name(got) != request.DESCRIPTOR.full_name:
+        return f"its request is typed {getattr(got, '__name__', got)}, the proto says {request.DESCRIPTOR.full_name}"
+    returned = hints.get("return")
+    if response is None:
+        if returned not in (None, type(None)):
+            return "an event subscriber returns None"
+    elif _full_name(returned) != response.DESCRIPTOR.full_name:
+        return f"it returns {getattr(returned, '__name__', returned)}, the proto says {response.DESCRIPTOR.full_name}"
+    return ""
+
+
+def _full_name(annotation: Any) -> str:
+    descriptor = getattr(annotation, "DESCRIPTOR", None)
+    return str(getattr(descriptor, "full_name", ""))

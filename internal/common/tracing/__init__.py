@@ -32,7 +32,7 @@ def setup_tracing(service_name: str, otlp_endpoint: str, extra_processors: Itera
     # SQL statements as child spans, from the maintained instrumentation.
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     return True
 
 

@@ -1,25 +1,30 @@
-"""The analytics service: binds AnalyticsService's methods to the proto contract."""
+"""The analytics service: call logs stored in batches; recent logs and per-method aggregates."""
 
 from __future__ import annotations
 
-from internal.common.runtime import Runtime
+from pathlib import Path
+
+from internal.common.config import Settings
+from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import ServiceSpec
 from internal.services.analytics.repository import CallLogRepository
 from internal.services.analytics.service import AnalyticsService
 
-TOPICS = ("analytics",)
+
+class AnalyticsSettings(Settings):
+    analytics_buffer_size: int = 10_000
+    analytics_batch_size: int = 500
+    analytics_flush_interval_ms: int = 200
 
 
 async def build(runtime: Runtime) -> ServiceSpec:
-    assert runtime.pool is not None
     settings = runtime.settings
+    assert isinstance(settings, AnalyticsSettings) and runtime.pool is not None
     service = AnalyticsService(
         CallLogRepository(runtime.pool), settings.analytics_buffer_size, settings.analytics_batch_size,
         settings.analytics_flush_interval_ms / 1000,
     )
-    return ServiceSpec(
-        name="analytics",
-        handlers={"LogData": service.log_data, "GetLogs": service.get_logs},
-        on_start=[service.start],
-        on_stop=[service.stop],
-    )
+    return ServiceSpec(implementation=service, on_start=[service.start], on_stop=[service.stop])
+
+
+SERVICE = ServiceDef("analytics", build, AnalyticsSettings, migrations=Path(__file__).parent / "migrations")

@@ -6,21 +6,16 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from google.protobuf.empty_pb2 import Empty
-from google.protobuf.message import Message
 
 from api.gen import auth_pb2 as pb
 from api.gen import users_pb2
+from api.gen.clients import UsersClient
 from internal.common.errors import InvalidArgument, Unauthenticated
 from internal.common.service import CallContext
 from internal.common.tokens import ALGORITHM, TokenSigner, TokenVerifier
 from internal.services.auth.repository import RefreshTokenRepository
-
-
-class Caller(Protocol):
-    async def call(self, service: str, method: str, request: Message, *, transport: str, ctx: CallContext) -> Message: ...
 
 
 def _hash(token: str) -> bytes:
@@ -29,31 +24,24 @@ def _hash(token: str) -> bytes:
 
 class AuthService:
     def __init__(
-        self, repository: RefreshTokenRepository, sender: Caller, signer: TokenSigner, verifier: TokenVerifier,
+        self, repository: RefreshTokenRepository, users: UsersClient, signer: TokenSigner, verifier: TokenVerifier,
         public_pem: str, refresh_ttl_seconds: int,
     ) -> None:
         self._repo = repository
-        self._sender = sender
+        self._users = users
         self._signer = signer
         self._verifier = verifier
         self._public_pem = public_pem
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
 
     async def signup(self, req: pb.SignupRequest, ctx: CallContext) -> pb.TokenPair:
-        # Users is called over the transport this call arrived on.
-        user = await self._sender.call(
-            "users", "CreateUser", users_pb2.CreateUserRequest(username=req.username, password=req.password),
-            transport=ctx.transport, ctx=ctx,
-        )
-        assert isinstance(user, users_pb2.User)
+        user = await self._users.create_user(
+            users_pb2.CreateUserRequest(username=req.username, password=req.password), ctx)
         return await self._issue(user.id, user.username)
 
     async def login(self, req: pb.LoginRequest, ctx: CallContext) -> pb.TokenPair:
-        user = await self._sender.call(
-            "users", "ValidatePassword", users_pb2.ValidatePasswordRequest(username=req.username, password=req.password),
-            transport=ctx.transport, ctx=ctx,
-        )
-        assert isinstance(user, users_pb2.User)
+        user = await self._users.validate_password(
+            users_pb2.ValidatePasswordRequest(username=req.username, password=req.password), ctx)
         return await self._issue(user.id, user.username)
 
     async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:

@@ -1,37 +1,38 @@
-"""The gateway's API: each public route becomes one call, over the transport the caller chose."""
+"""What the gateway adds to the framework's generic edge: token checks, image answers and call logs."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import suppress
-from typing import Protocol
+from typing import Any
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from api.gen import analytics_pb2, auth_pb2, pictures_pb2, users_pb2
+from api.gen import analytics_pb2, pictures_pb2
 from internal.common import metrics
-from internal.common.contract import from_json
-from internal.common.errors import Unavailable
+from internal.common.errors import Internal, TridentError, Unavailable
 from internal.common.logger import logger
-from internal.common.rest.public import CallRecord, Identity, PublicRequest, RawResponse
-from internal.common.service import CallContext
+from internal.common.pipeline import Operation
+from internal.common.rest.public import Identity, RawResponse
+from internal.common.sender import Sender
+from internal.common.service import CallContext, Handler
 from internal.common.tokens import TokenVerifier
 
 
-class Caller(Protocol):
-    async def call(self, service: str, method: str, request: Message, *, transport: str, ctx: CallContext) -> Message: ...
+class Authenticator:
+    """Verifies access tokens locally with the auth service's public key."""
 
-    async def publish(self, topic: str, event: str, message: Message, ctx: CallContext | None = None) -> None: ...
-
-
-class Gateway:
-    def __init__(self, sender: Caller, verifier: TokenVerifier | None) -> None:
-        self._sender = sender
+    def __init__(self, verifier: TokenVerifier | None) -> None:
         self._verifier = verifier
 
     def set_verifier(self, verifier: TokenVerifier) -> None:
         self._verifier = verifier
+
+    @property
+    def ready(self) -> bool:
+        return self._verifier is not None
 
     def authenticate(self, token: str) -> Identity:
         if self._verifier is None:
@@ -39,53 +40,17 @@ class Gateway:
         claims = self._verifier.verify(token)
         return Identity(user_id=claims.user_id, username=claims.username)
 
-    async def _call(self, service: str, method: str, request: Message, r: PublicRequest) -> Message:
-        return await self._sender.call(service, method, request, transport=r.transport, ctx=r.ctx)
 
-    # Accounts
-    async def signup(self, r: PublicRequest) -> Message:
-        return await self._call("auth", "Signup", from_json(auth_pb2.SignupRequest, r.body), r)
-
-    async def login(self, r: PublicRequest) -> Message:
-        return await self._call("auth", "Login", from_json(auth_pb2.LoginRequest, r.body), r)
-
-    async def refresh(self, r: PublicRequest) -> Message:
-        return await self._call("auth", "Refresh", from_json(auth_pb2.RefreshRequest, r.body), r)
-
-    async def logout(self, r: PublicRequest) -> None:
-        await self._call("auth", "Logout", from_json(auth_pb2.LogoutRequest, r.body), r)
-
-    async def me(self, r: PublicRequest) -> Message:
-        return await self._call("users", "GetUser", users_pb2.GetUserRequest(id=r.ctx.user_id), r)
-
-    async def delete_me(self, r: PublicRequest) -> None:
-        await self._call("users", "DeleteUser", users_pb2.DeleteUserRequest(id=r.ctx.user_id), r)
-
-    # Pictures
-    async def create_picture(self, r: PublicRequest) -> Message:
-        return await self._call("pictures", "CreatePicture", from_json(pictures_pb2.CreatePictureRequest, r.body), r)
-
-    async def list_pictures(self, r: PublicRequest) -> Message:
-        return await self._call("pictures", "ListPictures", from_json(pictures_pb2.ListPicturesRequest, r.query), r)
-
-    async def get_picture(self, r: PublicRequest) -> Message:
-        return await self._call("pictures", "GetPicture", from_json(pictures_pb2.GetPictureRequest, r.params), r)
-
-    async def get_picture_raw(self, r: PublicRequest) -> RawResponse:
-        picture = await self._call("pictures", "GetPicture", from_json(pictures_pb2.GetPictureRequest, r.params), r)
-        assert isinstance(picture, pictures_pb2.Picture)
-        return RawResponse(
-            body=picture.base64,
-            content_type=picture.content_type,
-            headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"'},
-        )
-
-    async def delete_picture(self, r: PublicRequest) -> None:
-        await self._call("pictures", "DeletePicture", from_json(pictures_pb2.DeletePictureRequest, r.params), r)
-
-    # Analytics
-    async def analytics(self, r: PublicRequest) -> Message:
-        return await self._call("analytics", "GetLogs", from_json(analytics_pb2.GetLogsRequest, r.query), r)
+def render_image(picture: Message) -> RawResponse:
+    """A picture as its bytes, for <img> and downloads; never sniffed, never run as a document."""
+    if not isinstance(picture, pictures_pb2.Picture):
+        raise Internal(f"expected a picture, got {type(picture).__name__}")
+    return RawResponse(
+        body=picture.base64,
+        content_type=picture.content_type,
+        headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"',
+                 "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"},
+    )
 
 
 class CallLogEmitter:
@@ -94,15 +59,37 @@ class CallLogEmitter:
     A bounded buffer drained in the background; when it is full the log is dropped and counted.
     """
 
-    def __init__(self, sender: Caller, buffer_size: int, batch_size: int = 256) -> None:
+    def __init__(self, sender: Sender, buffer_size: int, batch_size: int = 256) -> None:
         self._sender = sender
-        self._queue: asyncio.Queue[CallRecord] = asyncio.Queue(maxsize=buffer_size)
+        self._queue: asyncio.Queue[analytics_pb2.CallLog] = asyncio.Queue(maxsize=buffer_size)
         self._batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, record: CallRecord) -> None:
+    def middleware(self, op: Operation, next_: Handler) -> Handler:
+        """Edge middleware: one call log per public call, with its HTTP status and latency."""
+
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            started = time.perf_counter()
+            status = 200
+            try:
+                return await next_(request, ctx)
+            except TridentError as exc:
+                status = exc.http_status
+                raise
+            finally:
+                when = Timestamp()
+                when.GetCurrentTime()
+                self.record(analytics_pb2.CallLog(
+                    transport=ctx.transport, service=op.service, method=op.method, status=status,
+                    latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id, time=when,
+                    request_id=ctx.request_id,
+                ))
+
+        return handle
+
+    def record(self, log: analytics_pb2.CallLog) -> None:
         try:
-            self._queue.put_nowait(record)
+            self._queue.put_nowait(log)
         except asyncio.QueueFull:
             metrics.ANALYTICS_BUFFER_DROPS.labels("gateway").inc()
 
@@ -124,19 +111,12 @@ class CallLogEmitter:
             while len(batch) < self._batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             metrics.ANALYTICS_BUFFER_SIZE.labels("gateway").set(self._queue.qsize())
-            results = await asyncio.gather(*(self._send(r) for r in batch), return_exceptions=True)
+            results = await asyncio.gather(*(self._sender.notify("analytics", "LogData", log) for log in batch),
+                                           return_exceptions=True)
             for _ in batch:
                 self._queue.task_done()
-            failures = [r for r in results if isinstance(r, Exception)]
+            failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 metrics.ANALYTICS_BUFFER_DROPS.labels("gateway").inc(len(failures))
                 logger.warning("could not send {} call logs: {}", len(failures), failures[0])
 
-    async def _send(self, record: CallRecord) -> None:
-        when = Timestamp()
-        when.FromNanoseconds(int(record.time * 1e9))
-        log = analytics_pb2.CallLog(
-            transport=record.transport, service=record.service, method=record.method, status=record.status,
-            latency_ms=record.latency_ms, user_id=record.user_id, time=when, request_id=record.request_id,
-        )
-        await self._sender.publish("analytics", "logdata", log)

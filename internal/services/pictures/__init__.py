@@ -1,26 +1,26 @@
-"""The pictures service: binds PicturesService's methods to the proto contract."""
+"""The pictures service: validated images owned by one user each."""
 
 from __future__ import annotations
 
-from api.gen import users_pb2
-from internal.common.runtime import Runtime
+from pathlib import Path
+
+from internal.common.config import Settings
+from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import ServiceSpec, Subscription
 from internal.services.pictures.repository import PictureRepository
 from internal.services.pictures.service import PicturesService
 
-TOPICS = ("pictures", "user.deleted")
+
+class PicturesSettings(Settings):
+    picture_max_bytes: int = 10 * 1024 * 1024
 
 
 async def build(runtime: Runtime) -> ServiceSpec:
-    assert runtime.pool is not None
-    service = PicturesService(PictureRepository(runtime.pool), runtime.settings.picture_max_bytes)
-    return ServiceSpec(
-        name="pictures",
-        handlers={
-            "CreatePicture": service.create_picture,
-            "ListPictures": service.list_pictures,
-            "GetPicture": service.get_picture,
-            "DeletePicture": service.delete_picture,
-        },
-        subscriptions=[Subscription("user.deleted", users_pb2.UserDeleted, service.on_user_deleted)],
-    )
+    settings = runtime.settings
+    assert isinstance(settings, PicturesSettings) and runtime.pool is not None
+    service = PicturesService(PictureRepository(runtime.pool), settings.picture_max_bytes)
+    return ServiceSpec(implementation=service,
+                       subscriptions=[Subscription("user.deleted", service.on_user_deleted)])
+
+
+SERVICE = ServiceDef("pictures", build, PicturesSettings, migrations=Path(__file__).parent / "migrations")

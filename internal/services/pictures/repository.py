@@ -57,7 +57,7 @@ class PictureRepository:
 
     async def delete(self, user_id: uuid.UUID, picture_id: uuid.UUID) -> bool:
         result = await self._pool.execute("DELETE FROM pictures WHERE id = $1 AND user_id = $2", picture_id, user_id)
-        return result != "DELETE 0"
+        return bool(result != "DELETE 0")
 
     async def delete_all(self, user_id: uuid.UUID) -> int:
         result = await self._pool.execute("DELETE FROM pictures WHERE user_id = $1", user_id)

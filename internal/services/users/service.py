@@ -22,7 +22,7 @@ USERNAME = re.compile(r"[A-Za-z0-9_.@+-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024
 USER_DELETED_TOPIC = "user.deleted"
 
-Publish = Callable[[str, str, Message, CallContext], Awaitable[None]]
+Publish = Callable[[str, Message, CallContext], Awaitable[None]]
 
 
 def validate_username(username: str) -> None:
@@ -98,7 +98,7 @@ class UsersService:
         row = await self._repo.delete(parse_id(req.id))
         if row is None:
             raise NotFound("user not found")
-        await self._publish(USER_DELETED_TOPIC, "user.deleted", pb.UserDeleted(user_id=str(row.id), username=row.username), ctx)
+        await self._publish(USER_DELETED_TOPIC, pb.UserDeleted(user_id=str(row.id), username=row.username), ctx)
         return Empty()
 
     def _verify(self, password_hash: str, password: str) -> bool:

@@ -11,6 +11,7 @@ stores `picture_id`, and the authenticated requests send `Authorization: Bearer 
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import json
@@ -19,12 +20,12 @@ import textwrap
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from api.gen import analytics_pb2, auth_pb2, pictures_pb2, users_pb2
-from internal.common.config import PROJECT_ROOT, TRANSPORTS
-from internal.common.rest.public import PublicRoute
+from internal.common.contract import Contract, PublicRoute
+from internal.common.service import TRANSPORTS
+from tools import ROOT, load_app_protos
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
@@ -193,10 +194,7 @@ def _request_item(route: PublicRoute, step: Step, transport: str) -> dict[str, A
     headers: list[dict[str, str]] = []
     auth: dict[str, Any] = {"type": "noauth"}
     if route.auth and step.send_token:
-        if route.token_in_query:
-            query.append({"key": "access_token", "value": "{{access_token}}"})
-        else:
-            auth = {"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}]}
+        auth = {"type": "bearer", "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}]}
     raw_url = "{{baseUrl}}/" + "/".join(segments)
     if query:
         raw_url += "?" + "&".join(f"{q['key']}={q['value']}" for q in query)
@@ -207,7 +205,7 @@ def _request_item(route: PublicRoute, step: Step, transport: str) -> dict[str, A
     if route.http_method in ("POST", "PUT", "PATCH"):
         headers.append({"key": "Content-Type", "value": "application/json"})
         request["body"] = {"mode": "raw", "raw": json.dumps(step.body or {}, indent=2), "options": {"raw": {"language": "json"}}}
-    description = route.summary + f" ({route.http_method} /{{transport}}{route.path}, answered by the {route.service} service)."
+    description = route.summary + f" ({route.http_method} /{{transport}}{route.path}, answered by the {route.target.service} service)."
     if step.description:
         description += " " + step.description
     request["description"] = description
@@ -371,10 +369,8 @@ def grpc_examples() -> dict[str, Any]:
 
 
 def gateway_routes() -> list[PublicRoute]:
-    from internal.services.gateway import routes
-    from internal.services.gateway.service import Gateway
-
-    return routes(Gateway(sender=None, verifier=None))  # type: ignore[arg-type]
+    load_app_protos()
+    return list(Contract.load(ROOT / "configs" / "api.yml").public.values())
 
 
 def documents() -> dict[str, str]:
@@ -390,13 +386,22 @@ def documents() -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    api_dir = Path(args[0]) if args else PROJECT_ROOT / "api"
+    parser = argparse.ArgumentParser(description="Writes the Postman collection, environment and gRPC examples.")
+    parser.add_argument("--check", action="store_true", help="only check that the committed files are up to date")
+    args = parser.parse_args(argv)
+    stale = []
     for relative, text in documents().items():
-        path = api_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path}")
+        path = ROOT / "api" / relative
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(relative)
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path}")
+    if args.check and stale:
+        print(f"out of date (run `make proto`): {', '.join(stale)}", file=sys.stderr)
+        return 1
     return 0
 
 

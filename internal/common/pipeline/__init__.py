@@ -1,0 +1,202 @@
+"""The one call pipeline: middlewares around a handler, go-kit style, shared by every side of a call.
+
+A `Middleware` takes the operation it wraps (what is called, from which side) and the next handler, and
+returns a handler. The stacks of the three sides are listed in `server_stack`, `client_stack` and
+`edge_stack`: a cross-cutting concern is one middleware added to one of those lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from internal.common import metrics, tracing
+from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unavailable
+from internal.common.logger import logger
+from internal.common.service import CallContext, Handler
+
+Side = Literal["server", "client", "edge"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a pipeline wraps: one method, seen from one side of the call."""
+
+    side: Side
+    process: str  # the process running this pipeline
+    service: str  # the service that serves the method
+    method: str  # the proto method name, or the public route name at the edge
+    idempotent: bool = False
+
+
+Middleware = Callable[[Operation, Handler], Handler]
+
+
+def chain(middlewares: Sequence[Middleware], operation: Operation, handler: Handler) -> Handler:
+    """`handler` wrapped so that the first middleware of the list is the outermost."""
+    for middleware in reversed(middlewares):
+        handler = middleware(operation, handler)
+    return handler
+
+
+def outcome(exc: BaseException | None) -> str:
+    return "OK" if exc is None else exc.code.name if isinstance(exc, TridentError) else "INTERNAL"
+
+
+_SPAN_KIND = {"server": SpanKind.SERVER, "client": SpanKind.CLIENT, "edge": SpanKind.SERVER}
+
+
+def traced(op: Operation, next_: Handler) -> Handler:
+    """A span per call; server and edge spans continue the caller's trace."""
+    name = f"{op.service}/{op.method}"
+    kind = _SPAN_KIND[op.side]
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        parent = tracing.extract(ctx.trace_headers) if op.side != "client" and ctx.trace_headers else None
+        with tracing.tracer().start_as_current_span(
+            name, context=parent, kind=kind,
+            attributes={"rpc.service": op.service, "rpc.method": op.method, "trident.transport": ctx.transport},
+            record_exception=False, set_status_on_exception=False,
+        ) as span:
+            try:
+                return await next_(request, ctx)
+            except TridentError as exc:
+                if exc.code.is_server_fault:
+                    span.set_status(Status(StatusCode.ERROR, exc.message))
+                raise
+
+    return handle
+
+
+def measured(op: Operation, next_: Handler) -> Handler:
+    """Request count, error count and latency, labelled as the dashboards expect."""
+    if op.side == "client":
+        labels: tuple[str, ...] = (op.process, op.service)
+        requests, errors, latency = metrics.CLIENT_REQUESTS, metrics.CLIENT_ERRORS, metrics.CLIENT_LATENCY
+    else:
+        labels = (op.process,)
+        requests, errors, latency = metrics.SERVER_REQUESTS, metrics.SERVER_ERRORS, metrics.SERVER_LATENCY
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        started = time.perf_counter()
+        failure: BaseException | None = None
+        try:
+            return await next_(request, ctx)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            code = outcome(failure)
+            requests.labels(*labels, ctx.transport, op.method, code).inc()
+            if failure is not None:
+                errors.labels(*labels, ctx.transport, op.method, code).inc()
+            latency.labels(*labels, ctx.transport, op.method).observe(time.perf_counter() - started)
+
+    return handle
+
+
+def logged(op: Operation, next_: Handler) -> Handler:
+    """One access-log line per call; the system's faults at WARNING, the caller's at INFO."""
+    verb = "served" if op.side != "client" else "called"
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        started = time.perf_counter()
+        failure: BaseException | None = None
+        try:
+            return await next_(request, ctx)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            code = outcome(failure)
+            log = logger.bind(transport=ctx.transport, method=op.method, code=code, request_id=ctx.request_id,
+                              duration_ns=int((time.perf_counter() - started) * 1e9))
+            if isinstance(failure, TridentError) and failure.code.is_server_fault:
+                log.warning("{} {}.{} {}", verb, op.service, op.method, code)
+            else:
+                log.info("{} {}.{} {}", verb, op.service, op.method, code)
+
+    return handle
+
+
+def recovered(op: Operation, next_: Handler) -> Handler:
+    """Every failure leaves as a TridentError: a passed deadline, or INTERNAL for a bug (logged with its trace)."""
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        try:
+            return await next_(request, ctx)
+        except TridentError:
+            raise
+        except TimeoutError:
+            raise DeadlineExceeded(f"{op.service}.{op.method} did not finish within its deadline") from None
+        except Exception as exc:
+            logger.opt(exception=exc).bind(transport=ctx.transport, method=op.method, request_id=ctx.request_id).error(
+                "unhandled error in {}.{}", op.service, op.method)
+            raise Internal("internal error") from None
+
+    return handle
+
+
+def deadline(op: Operation, next_: Handler) -> Handler:
+    """Serve only within the caller's deadline."""
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        ctx.check_deadline()
+        async with asyncio.timeout(ctx.remaining()):
+            return await next_(request, ctx)
+
+    return handle
+
+
+def call_budget(timeout_s: float) -> Middleware:
+    """Client side: every outgoing call gets a deadline, at most `timeout_s` and within the caller's."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            return await next_(request, ctx.with_timeout(timeout_s))
+
+        return handle
+
+    return middleware
+
+
+def retried(attempts: int = 3, backoff_s: float = 0.05) -> Middleware:
+    """Client side: a call the proto marks idempotent is tried again when its peer was unavailable."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        if not op.idempotent:
+            return next_
+
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            attempt = 1
+            while True:
+                try:
+                    return await next_(request, ctx)
+                except Unavailable:
+                    delay = backoff_s * 2 ** (attempt - 1)
+                    if attempt >= attempts or (ctx.remaining() or 0.0) <= delay:
+                        raise
+                    attempt += 1
+                    await asyncio.sleep(delay)
+
+        return handle
+
+    return middleware
+
+
+def server_stack() -> list[Middleware]:
+    return [traced, measured, logged, recovered, deadline]
+
+
+def client_stack(timeout_s: float) -> list[Middleware]:
+    return [traced, measured, call_budget(timeout_s), retried()]
+
+
+def edge_stack(extra: Sequence[Middleware] = ()) -> list[Middleware]:
+    """The public edge: as a server, plus what the application adds (authentication, call logs)."""
+    return [traced, measured, logged, recovered, *extra]
