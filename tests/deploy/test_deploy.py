@@ -5,6 +5,7 @@ Filebeat and Kibana. Nothing here needs Docker or a cluster; kubectl and promtoo
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import re
 import shlex
@@ -181,6 +182,18 @@ def test_dependency_images_are_pinned_and_checked(deps: dict[str, Any]) -> None:
     for name in ("postgres", "kafka", "elasticsearch", "prometheus", "grafana"):
         volumes = deps["services"][name]["volumes"]
         assert any(v.split(":", 1)[0] in named for v in volumes), f"{name} keeps no data in a named volume"
+
+
+def test_compose_publishes_only_the_gateway_beyond_the_host(compose: dict[str, Any], deps: dict[str, Any]) -> None:
+    published = 0
+    for doc in (compose, deps):
+        for name, service in doc["services"].items():
+            for port in service.get("ports") or []:
+                published += 1
+                if name == "gateway":
+                    continue
+                assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+    assert published >= 10
 
 
 def test_every_file_compose_mounts_exists(compose: dict[str, Any], deps: dict[str, Any]) -> None:
@@ -572,6 +585,59 @@ def test_hadolint_catches_an_unpinned_install(tmp_path: Path) -> None:
     result = subprocess.run([venv_tool("hadolint"), "--no-color", str(dockerfile)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1 and "DL3013" in result.stdout, result.stdout + result.stderr
+
+
+# --- Kafka ACLs ---------------------------------------------------------------------------------
+
+
+def planned_acls() -> set[tuple[str, str, str, str]]:
+    """(principal, operation, resource type, resource name) of every ACL create-acls.sh would add."""
+    result = subprocess.run([str(DEPLOY / "kafka" / "create-acls.sh")], capture_output=True, text=True, timeout=30,
+                            env={"DRY_RUN": "1", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    acls = set()
+    for line in result.stdout.splitlines():
+        args = shlex.split(line)
+        assert args[0].endswith("/kafka-acls.sh") and "--add" in args, line
+        # --producer adds CREATE; prefixed patterns and cluster ACLs reach further than one named resource.
+        assert not {"--producer", "--consumer", "--cluster", "--resource-pattern-type", "--deny-principal"} & set(args)
+        values: dict[str, list[str]] = {}
+        for flag, value in itertools.pairwise(args):
+            if flag.startswith("--") and not value.startswith("--"):
+                values.setdefault(flag, []).append(value)
+        ((principal,),) = [values["--allow-principal"]]
+        resources = [("topic", t) for t in values.get("--topic", [])]
+        resources += [("group", g) for g in values.get("--group", [])]
+        assert len(resources) == 1, line
+        for operation in values["--operation"]:
+            acls.add((principal.removeprefix("User:trident-"), operation, *resources[0]))
+    return acls
+
+
+def test_kafka_acls_give_each_process_only_the_topics_it_uses() -> None:
+    acls = planned_acls()
+    assert {principal for principal, *_ in acls} == set(PROCESSES), "one principal per process"
+    assert {operation for _, operation, *_ in acls} == {"Write", "Read", "Describe"}, "no Create, Alter or Delete"
+
+    def who(operation: str, kind: str, name: str) -> set[str]:
+        return {p for p, op, k, n in acls if (op, k, n) == (operation, kind, name)}
+
+    for topic in SERVICES:
+        callers = {"gateway", "auth"} if topic == "users" else {"gateway"}
+        assert who("Write", "topic", topic) == callers, topic
+        assert who("Read", "topic", topic) == {topic} and who("Read", "group", topic) == {topic}, topic
+        assert who("Write", "topic", f"{topic}.dlq") == {topic}
+    assert who("Write", "topic", "results") == set(SERVICES)
+    assert who("Read", "topic", "results") == {"gateway", "auth"}
+    assert who("Write", "topic", "user.deleted") == {"users"}, "only users announces a deletion"
+    assert who("Read", "topic", "user.deleted") == {"pictures", "auth"}
+    for service in ("pictures", "auth"):
+        assert who("Read", "group", f"{service}.user.deleted") == {service}
+    topics = {name for _, _, kind, name in acls if kind == "topic"}
+    assert set(TOPICS) <= topics and topics - set(TOPICS) == {f"{t}.dlq" for t in (*SERVICES, "user.deleted")}
+    for principal, operation, kind, name in acls:
+        if operation in {"Write", "Read"} and kind == "topic":
+            assert (principal, "Describe", kind, name) in acls, "clients look topics up before using them"
 
 
 # --- Prometheus ---------------------------------------------------------------------------------
