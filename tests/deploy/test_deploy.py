@@ -5,11 +5,13 @@ Filebeat and Kibana. Nothing here needs Docker or a cluster; kubectl and promtoo
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import yaml
 from internal.common import metrics as trident_metrics
 from internal.common.config import PROCESSES, SERVICES, TOPICS, Settings
 from tests.deploy.dashboards import DASHBOARD_DIR, load_dashboards, metric_names, panel_queries
+from tests.deploy.netpol import Network, Pod
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -26,6 +29,7 @@ K8S = DEPLOY / "k8s"
 COMPOSE = DEPLOY / "docker-compose.yml"
 COMPOSE_DEPS = DEPLOY / "docker-compose.deps.yml"
 DOCKERFILE = DEPLOY / "Dockerfile"
+WORKFLOWS = REPO / ".github" / "workflows"
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 REST_PORTS = {"gateway": 8080, "users": 8081, "auth": 8082, "pictures": 8083, "analytics": 8084}
 GRPC_PORTS = {"gateway": 0, "users": 9081, "auth": 9082, "pictures": 9083, "analytics": 9084}
@@ -180,6 +184,18 @@ def test_dependency_images_are_pinned_and_checked(deps: dict[str, Any]) -> None:
         assert any(v.split(":", 1)[0] in named for v in volumes), f"{name} keeps no data in a named volume"
 
 
+def test_compose_publishes_only_the_gateway_beyond_the_host(compose: dict[str, Any], deps: dict[str, Any]) -> None:
+    published = 0
+    for doc in (compose, deps):
+        for name, service in doc["services"].items():
+            for port in service.get("ports") or []:
+                published += 1
+                if name == "gateway":
+                    continue
+                assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+    assert published >= 10
+
+
 def test_every_file_compose_mounts_exists(compose: dict[str, Any], deps: dict[str, Any]) -> None:
     mounted = 0
     for doc in (compose, deps):
@@ -324,6 +340,304 @@ def test_kubernetes_sets_only_environment_variables_the_settings_accept(rendered
         assert ("AUTH_PRIVATE_KEY" in env) == (name == "auth")
     assert all(v == "" for v in load_yaml(K8S / "secret.example.yaml")["stringData"].values())
     assert "secret.example.yaml" not in load_yaml(K8S / "kustomization.yaml")["resources"]
+
+
+# --- Network policies ---------------------------------------------------------------------------
+# Pods the manifests do not create but the policies name; their labels are the ones documented at
+# the top of deploy/k8s/network-policies.yaml.
+ASSUMED_PODS = [
+    Pod("postgres", "trident", {"app.kubernetes.io/name": "postgres"}, {"postgres": 5432}),
+    Pod("kafka", "trident", {"app.kubernetes.io/name": "kafka"}, {"client": 9092, "controller": 9093}),
+    Pod("jaeger", "trident", {"app.kubernetes.io/name": "jaeger"}, {"otlp-grpc": 4317, "ui": 16686}),
+    Pod("ingress-nginx", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"}),
+    Pod("prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"}),
+    Pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": 53}),
+    # Whatever else lands in the namespace (a debug shell, a compromised sidecar image)...
+    Pod("stranger", "trident", {"app.kubernetes.io/name": "debug-shell"}),
+    # ...and a pod elsewhere that copies the gateway's labels: labels alone must not open the doors.
+    Pod("impostor", "default", {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/component": "gateway"}),
+]
+
+
+@pytest.fixture(scope="module")
+def network(rendered: list[dict[str, Any]]) -> Network:
+    return Network(rendered)
+
+
+@pytest.fixture(scope="module")
+def pods(rendered: list[dict[str, Any]]) -> dict[str, Pod]:
+    found = {}
+    workloads = [*by_kind(rendered, "Deployment").values(), *by_kind(rendered, "Job").values()]
+    for workload in workloads:
+        template = workload["spec"]["template"]
+        containers = template["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for c in containers for p in c.get("ports", []) if "name" in p}
+        name = workload["metadata"]["name"]
+        found[name] = Pod(name, workload["metadata"]["namespace"], template["metadata"]["labels"], ports)
+    assert set(found) == {*PROCESSES, "kafka-topics"}
+    for pod in ASSUMED_PODS:
+        found[pod.name] = pod
+    return found
+
+
+def service_ports(name: str) -> list[int]:
+    return [p for p in (REST_PORTS[name], GRPC_PORTS[name]) if p]
+
+
+def callers(network: Network, pods: dict[str, Pod], destination: str, port: int) -> set[str]:
+    """Who may connect, checked end to end and again on the destination's ingress side alone: each side
+    must hold by itself (a CNI may enforce ingress only, and one deleted egress policy must not open a
+    database)."""
+    both = {name for name, pod in pods.items() if network.allows(pod, pods[destination], port)}
+    ingress = {name for name, pod in pods.items() if network.ingress_allows(pod, pods[destination], port, "TCP")}
+    assert both == ingress, f"{destination}:{port}: end to end {sorted(both)}, ingress side alone {sorted(ingress)}"
+    return both
+
+
+def test_network_policies_deny_everything_not_opened_on_purpose(rendered: list[dict[str, Any]]) -> None:
+    policies = by_kind(rendered, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    for name, policy in policies.items():
+        rules = [*policy["spec"].get("ingress", []), *policy["spec"].get("egress", [])]
+        for rule in rules:
+            peers = rule.get("from", rule.get("to"))
+            assert peers, f"{name}: a rule without peers opens to every pod of every namespace"
+            assert not any("ipBlock" in peer for peer in peers), f"{name}: ipBlock peers"
+
+
+def test_only_the_gateway_reaches_a_service_on_rest_and_grpc(network: Network, pods: dict[str, Pod]) -> None:
+    for service in SERVICES:
+        for port in service_ports(service):
+            allowed = callers(network, pods, service, port)
+            # Auth calls users (signup, login) over the transport the request came on; Prometheus
+            # scrapes /metrics on the REST port only.
+            expected = {"gateway"} | ({"auth"} if service == "users" else set())
+            if port == REST_PORTS[service]:
+                expected.add("prometheus")
+            assert allowed == expected, f"{service}:{port} is reachable from {sorted(allowed)}"
+
+
+def test_from_outside_only_the_gateway_is_reachable_and_only_through_the_ingress_controller(
+        network: Network, pods: dict[str, Pod]) -> None:
+    controller = pods["ingress-nginx"]
+    assert network.allows(controller, pods["gateway"], REST_PORTS["gateway"])
+    for name in (*SERVICES, "postgres", "kafka", "jaeger"):
+        for port in (*pods[name].ports.values(), *(service_ports(name) if name in SERVICES else [])):
+            assert not network.allows(controller, pods[name], port), f"the ingress controller reaches {name}:{port}"
+    assert callers(network, pods, "gateway", REST_PORTS["gateway"]) == {"ingress-nginx", "prometheus"}
+
+
+def test_only_the_services_reach_postgres(network: Network, pods: dict[str, Pod]) -> None:
+    assert callers(network, pods, "postgres", 5432) == {*SERVICES, "postgres"}  # itself: replication
+    assert not network.egress_allows(pods["gateway"], pods["postgres"], 5432, "TCP")
+
+
+def test_only_trident_processes_and_the_topic_job_reach_kafka(network: Network, pods: dict[str, Pod]) -> None:
+    # The gateway speaks the events transport itself, so it is a Kafka client like the services.
+    assert callers(network, pods, "kafka", 9092) == {*PROCESSES, "kafka-topics", "kafka"}
+    for name in (*PROCESSES, "kafka-topics", "stranger"):
+        assert not network.allows(pods[name], pods["kafka"], 9093), f"{name} reaches the controller port"
+
+
+def test_services_do_not_reach_each_other_or_the_gateway(network: Network, pods: dict[str, Pod]) -> None:
+    for caller in SERVICES:
+        for callee in (*SERVICES, "gateway"):
+            if caller == callee or (caller, callee) == ("auth", "users"):
+                continue
+            for port in service_ports(callee):
+                source, destination = pods[caller], pods[callee]
+                assert not network.egress_allows(source, destination, port, "TCP"), f"{caller} may call {callee}:{port}"
+                assert not network.ingress_allows(source, destination, port, "TCP"), f"{callee}:{port} admits {caller}"
+
+
+def test_every_pod_in_the_namespace_resolves_names_and_reaches_nothing_else_by_default(
+        network: Network, pods: dict[str, Pod]) -> None:
+    dns = pods["kube-dns"]
+    for name, pod in pods.items():
+        if pod.namespace == "trident":
+            assert network.allows(pod, dns, 53, "UDP") and network.allows(pod, dns, 53, "TCP"), name
+            assert not network.allows(pod, dns, 8080), name
+    stranger = pods["stranger"]
+    for name, pod in pods.items():
+        for port in (*pod.ports.values(), *(service_ports(name) if name in PROCESSES else [])):
+            assert not network.allows(stranger, pod, port) or name == "kube-dns", f"a stray pod reaches {name}:{port}"
+    # Only the five processes export spans, and only to the collector's OTLP port.
+    assert callers(network, pods, "jaeger", 4317) == set(PROCESSES)
+    assert not any(network.allows(pod, pods["jaeger"], 16686) for pod in pods.values())
+
+
+# --- CI/CD workflows and linters ------------------------------------------------------------------
+
+
+def venv_tool(name: str) -> str:
+    """A linter installed by the dev extras into the interpreter's own bin directory."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` is not installed; `make install` installs it with the dev extras")
+    return found
+
+
+def load_workflow(name: str) -> dict[str, Any]:
+    workflow = load_yaml(WORKFLOWS / name)
+    # YAML 1.1 reads the bare key `on` as the boolean true.
+    workflow["on"] = workflow.pop(True, workflow.get("on"))
+    return workflow
+
+
+def steps_using(workflow: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    steps = [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    return [step for step in steps if step.get("uses", "").startswith(f"{action}@")]
+
+
+def run_actionlint(root: Path) -> subprocess.CompletedProcess[str]:
+    files = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.y*ml"))
+    return subprocess.run([venv_tool("actionlint"), "-no-color", "-oneline", *files], capture_output=True, text=True,
+                          cwd=root, timeout=120)
+
+
+def test_actionlint_accepts_the_workflows() -> None:
+    assert {p.name for p in WORKFLOWS.glob("*.y*ml")} == {"ci.yml", "cd.yml"}
+    result = run_actionlint(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    # The same workflows with two mistakes: proves the linter reads them and knows the actions' inputs.
+    target = tmp_path / ".github" / "workflows"
+    target.mkdir(parents=True)
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        if path.name == "ci.yml":
+            text = text.replace("runs-on: ubuntu-24.04", "runs-on: ubuntu-24.4", 1)
+            text = text.replace("python-version:", "python-versoin:", 1)
+        (target / path.name).write_text(text)
+    result = run_actionlint(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert '"ubuntu-24.4" is unknown' in result.stdout and '"python-versoin" is not defined' in result.stdout
+
+
+def test_every_action_is_pinned_to_a_major_version_or_a_commit() -> None:
+    uses = []
+    for name in ("ci.yml", "cd.yml"):
+        for job in load_workflow(name)["jobs"].values():
+            uses += [step["uses"] for step in job.get("steps", []) if "uses" in step]
+    assert len(uses) >= 8
+    for ref in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})", ref), ref
+
+
+def test_ci_runs_make_test_on_every_push_and_pull_request() -> None:
+    ci = load_workflow("ci.yml")
+    assert {"push", "pull_request", "workflow_call"} <= set(ci["on"])
+    assert ci["permissions"] == {"contents": "read"}
+    (job,) = ci["jobs"].values()
+    assert job["runs-on"].startswith("ubuntu-") and job["timeout-minutes"] <= 90
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert "sudo make system-deps" in runs
+    assert any(re.fullmatch(r"make test( PYTHON=\S+)?", run) for run in runs), runs
+    (python,) = steps_using(ci, "actions/setup-python")
+    assert python["with"]["python-version"] == "3.11"
+    (node,) = steps_using(ci, "actions/setup-node")
+    assert str(node["with"]["node-version"]) == "20"
+    (checkout,) = steps_using(ci, "actions/checkout")
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_cd_pushes_the_image_to_ghcr_on_a_version_tag_after_ci_passes() -> None:
+    cd = load_workflow("cd.yml")
+    assert cd["on"] == {"push": {"tags": ["v*"]}}
+    assert cd["permissions"] == {"contents": "read"}, "write access only in the job that pushes"
+    assert cd["jobs"]["test"]["uses"] == "./.github/workflows/ci.yml"
+    image = cd["jobs"]["image"]
+    assert image["needs"] == "test"
+    assert image["permissions"] == {"contents": "read", "packages": "write"}
+    (login,) = steps_using(cd, "docker/login-action")
+    assert login["with"] == {
+        "registry": "ghcr.io", "username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}
+    (meta,) = steps_using(cd, "docker/metadata-action")
+    assert meta["with"]["images"] == "ghcr.io/${{ github.repository }}"
+    assert "type=semver,pattern={{version}}" in meta["with"]["tags"]
+    (build,) = steps_using(cd, "docker/build-push-action")
+    assert build["with"]["context"] == "." and build["with"]["file"] == "deploy/Dockerfile"
+    assert (REPO / build["with"]["file"]).exists() and build["with"]["push"] is True
+    assert build["with"]["tags"] == f"${{{{ steps.{meta['id']}.outputs.tags }}}}"
+    assert build["with"]["labels"] == f"${{{{ steps.{meta['id']}.outputs.labels }}}}"
+
+
+def test_hadolint_accepts_the_dockerfile() -> None:
+    result = subprocess.run([venv_tool("hadolint"), str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in DOCKERFILE.read_text().splitlines():
+        match = re.match(r"#\s*hadolint\s+ignore=(\S+)(.*)", line.strip())
+        assert match is None or len(match.group(2).strip()) > 10, f"an ignored rule needs its reason: {line}"
+
+
+def test_hadolint_catches_an_unpinned_install(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    text = DOCKERFILE.read_text()
+    assert "RUN pip install ." in text
+    dockerfile.write_text(text.replace("RUN pip install .", "RUN pip install --upgrade pip && pip install ."))
+    result = subprocess.run([venv_tool("hadolint"), "--no-color", str(dockerfile)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "DL3013" in result.stdout, result.stdout + result.stderr
+
+
+# --- Kafka ACLs ---------------------------------------------------------------------------------
+
+
+def planned_acls() -> set[tuple[str, str, str, str]]:
+    """(principal, operation, resource type, resource name) of every ACL create-acls.sh would add."""
+    result = subprocess.run([str(DEPLOY / "kafka" / "create-acls.sh")], capture_output=True, text=True, timeout=30,
+                            env={"DRY_RUN": "1", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    acls = set()
+    for line in result.stdout.splitlines():
+        args = shlex.split(line)
+        assert args[0].endswith("/kafka-acls.sh") and "--add" in args, line
+        # --producer adds CREATE; prefixed patterns and cluster ACLs reach further than one named resource.
+        assert not {"--producer", "--consumer", "--cluster", "--resource-pattern-type", "--deny-principal"} & set(args)
+        values: dict[str, list[str]] = {}
+        for flag, value in itertools.pairwise(args):
+            if flag.startswith("--") and not value.startswith("--"):
+                values.setdefault(flag, []).append(value)
+        ((principal,),) = [values["--allow-principal"]]
+        resources = [("topic", t) for t in values.get("--topic", [])]
+        resources += [("group", g) for g in values.get("--group", [])]
+        assert len(resources) == 1, line
+        for operation in values["--operation"]:
+            acls.add((principal.removeprefix("User:trident-"), operation, *resources[0]))
+    return acls
+
+
+def test_kafka_acls_give_each_process_only_the_topics_it_uses() -> None:
+    acls = planned_acls()
+    assert {principal for principal, *_ in acls} == set(PROCESSES), "one principal per process"
+    assert {operation for _, operation, *_ in acls} == {"Write", "Read", "Describe"}, "no Create, Alter or Delete"
+
+    def who(operation: str, kind: str, name: str) -> set[str]:
+        return {p for p, op, k, n in acls if (op, k, n) == (operation, kind, name)}
+
+    for topic in SERVICES:
+        callers = {"gateway", "auth"} if topic == "users" else {"gateway"}
+        assert who("Write", "topic", topic) == callers, topic
+        assert who("Read", "topic", topic) == {topic} and who("Read", "group", topic) == {topic}, topic
+        assert who("Write", "topic", f"{topic}.dlq") == {topic}
+    assert who("Write", "topic", "results") == set(SERVICES)
+    assert who("Read", "topic", "results") == {"gateway", "auth"}
+    assert who("Write", "topic", "user.deleted") == {"users"}, "only users announces a deletion"
+    assert who("Read", "topic", "user.deleted") == {"pictures", "auth"}
+    for service in ("pictures", "auth"):
+        assert who("Read", "group", f"{service}.user.deleted") == {service}
+    topics = {name for _, _, kind, name in acls if kind == "topic"}
+    assert set(TOPICS) <= topics and topics - set(TOPICS) == {f"{t}.dlq" for t in (*SERVICES, "user.deleted")}
+    for principal, operation, kind, name in acls:
+        if operation in {"Write", "Read"} and kind == "topic":
+            assert (principal, "Describe", kind, name) in acls, "clients look topics up before using them"
 
 
 # --- Prometheus ---------------------------------------------------------------------------------
