@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from internal.common import metrics as trident_metrics
-from internal.common.config import PROCESSES, SERVICES, TOPICS, Settings
+from internal.services.registry import REGISTRY
+from tests.conftest import SERVICES, TOPICS
 from tests.deploy.dashboards import DASHBOARD_DIR, load_dashboards, metric_names, panel_queries
 from tests.deploy.netpol import Network, Pod
 
@@ -30,7 +31,10 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 COMPOSE_DEPS = DEPLOY / "docker-compose.deps.yml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 WORKFLOWS = REPO / ".github" / "workflows"
-SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
+PROCESSES = REGISTRY.names
+# What some process's Settings class accepts: its own fields, and where each peer answers.
+SETTINGS_ENV = {name.upper() for service in REGISTRY.services for name in service.settings.model_fields} | {
+    f"PEERS__{peer.upper()}__{field.upper()}" for peer in SERVICES for field in ("rest_url", "grpc_target")}
 REST_PORTS = {"gateway": 8080, "users": 8081, "auth": 8082, "pictures": 8083, "analytics": 8084}
 GRPC_PORTS = {"gateway": 0, "users": 9081, "auth": 9082, "pictures": 9083, "analytics": 9084}
 STANDARD_METRIC_PREFIXES = ("process_", "python_")
@@ -127,8 +131,8 @@ def test_compose_runs_the_five_processes_on_the_dependencies(compose: dict[str, 
         assert env["LOG_FORMAT"] == "json"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://jaeger:4317")
         for peer in SERVICES:
-            assert env[f"{peer.upper()}_REST_URL"] == f"http://{peer}:{REST_PORTS[peer]}"
-            assert env[f"{peer.upper()}_GRPC_TARGET"] == f"{peer}:{GRPC_PORTS[peer]}"
+            assert env[f"PEERS__{peer.upper()}__REST_URL"] == f"http://{peer}:{REST_PORTS[peer]}"
+            assert env[f"PEERS__{peer.upper()}__GRPC_TARGET"] == f"{peer}:{GRPC_PORTS[peer]}"
         if name == "gateway":
             assert "DATABASE_URL" not in env
             assert env["WEB_DIST_DIR"] == "/app/web/dist"
