@@ -82,7 +82,7 @@ def test_a_service_refuses_to_start_when_api_yml_disagrees_with_the_proto(tmp_pa
     configs = tmp_path / "configs"
     shutil.copytree(ROOT / "configs", configs)
     api = (configs / "api.yml").read_text()
-    api = api.replace("    getUser: {event: getuser}\n", "").replace("deleteUser: {method: DELETE", "removeUser: {method: DELETE")
+    api = api.replace("      getUser: {event: getuser}\n", "").replace("deleteUser: {method: DELETE", "removeUser: {method: DELETE")
     (configs / "api.yml").write_text(api)
     result = subprocess.run(
         [sys.executable, "-m", "internal.cli", "serve", "users"], cwd=ROOT, capture_output=True, text=True, timeout=60,

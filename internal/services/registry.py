@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from internal.common.config import PROJECT_ROOT
 from internal.common.runtime import Registry
 from internal.common.tokens import generate_private_key_pem, public_key_pem
 from internal.services import analytics, auth, gateway, pictures, users
@@ -34,6 +33,5 @@ def dev_environment(state_dir: Path) -> tuple[dict[str, str], dict[str, dict[str
 
 REGISTRY = Registry(
     services=[users.SERVICE, auth.SERVICE, pictures.SERVICE, analytics.SERVICE, gateway.SERVICE],
-    api_yml=PROJECT_ROOT / "configs" / "api.yml",
     dev_environment=dev_environment,
 )

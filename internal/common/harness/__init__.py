@@ -42,8 +42,8 @@ class Harness:
         service = self.contract.service(name)
         handlers = bind_handlers(service, spec.implementation)
         self._handlers[name] = {
-            method: chain(server_stack(), Operation("server", name, name, method, service.methods[method].idempotent),
-                          handler)
+            method: chain(server_stack(), Operation("server", name, name, method, service.methods[method].idempotent,
+                                                    service.methods[method].success_status), handler)
             for method, handler in handlers.items()
         }
 

@@ -32,6 +32,7 @@ class Operation:
     service: str  # the service that serves the method
     method: str  # the proto method name, or the public route name at the edge
     idempotent: bool = False
+    success_status: int = 200  # the HTTP status of a successful call (REST binding, or public route)
 
 
 Middleware = Callable[[Operation, Handler], Handler]

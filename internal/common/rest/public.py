@@ -17,7 +17,7 @@ from aiohttp import web
 from google.protobuf.message import Message
 
 from internal.common.contract import Contract, PublicRoute, from_json
-from internal.common.errors import NotFound, TridentError, Unauthenticated
+from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
 from internal.common.pipeline import Middleware, Operation, chain, edge_stack
 from internal.common.rest import encode_error, encode_message, metadata_of, request_data
 from internal.common.sender import Sender
@@ -78,26 +78,28 @@ def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: E
 
 
 def _forward(route: PublicRoute, sender: Sender) -> Handler:
+    """The innermost step at the edge: the request's fields (after authentication) become the target's message."""
     target = route.target
 
-    async def forward(request: Message, ctx: CallContext) -> Message:
+    async def forward(data: dict[str, Any], ctx: CallContext) -> Message:
         if route.identity_field:
-            setattr(request, route.identity_field, ctx.user_id)
-        return await sender.call(target.service, target.name, request, ctx)
+            if route.identity_field in data:
+                raise InvalidArgument(f"{route.identity_field} is the signed-in user's; it cannot be given")
+            data = {**data, route.identity_field: ctx.user_id}
+        return await sender.call(target.service, target.name, from_json(target.request_type, data), ctx)
 
     return forward
 
 
 def _route(route: PublicRoute, sender: Sender, edge: Edge,
            process: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    middlewares = [*edge.middlewares, *([authenticated(edge.authenticate)] if route.auth else [])]
-    operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent)
+    # Authentication first: what the application adds (e.g. call logs) sees who is calling.
+    middlewares = [*([authenticated(edge.authenticate)] if route.auth else []), *edge.middlewares]
+    operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent, route.status)
     pipeline = chain(edge_stack(middlewares), operation, _forward(route, sender))
     renderer = edge.renderers.get(route.render) if route.render else None
     if route.render and renderer is None:
         raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
-    request_type = route.target.request_type
-    bodyless = {route.identity_field} if route.identity_field else set()
 
     async def handle(request: web.Request) -> web.StreamResponse:
         transport = request.match_info["transport"]
@@ -109,10 +111,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
         try:
             body = await request.read() if route.has_body else b""
             params = {k: v for k, v in request.match_info.items() if k != "transport"}
-            data = request_data(route.has_body, body, request.query, params)
-            if bodyless & data.keys():
-                raise Unauthenticated(f"{route.identity_field} is the signed-in user's; it cannot be given")
-            result = await pipeline(from_json(request_type, data), ctx)
+            result = await pipeline(request_data(route.has_body, body, request.query, params), ctx)
             if renderer is not None:
                 raw = renderer(result)
                 response: web.StreamResponse = web.Response(body=raw.body, content_type=raw.content_type,

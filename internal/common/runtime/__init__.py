@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from internal.common import db, mq, tracing
 from internal.common.config import Settings, load_settings
-from internal.common.contract import Contract
+from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
@@ -66,7 +66,6 @@ class Registry:
     """The application: its processes, its contract, and what its development environment needs."""
 
     services: Sequence[ServiceDef]
-    api_yml: Path
     # Environment for `trident up` to hand every process (and extra per process), given the state directory.
     dev_environment: Callable[[Path], tuple[dict[str, str], dict[str, dict[str, str]]]] = field(
         default=lambda _: ({}, {}))
@@ -81,8 +80,9 @@ class Registry:
     def names(self) -> list[str]:
         return [s.name for s in self.services]
 
-    def contract(self) -> Contract:
-        return Contract.load(self.api_yml)
+    def contract(self, settings: Settings | None = None) -> Contract:
+        """The contract of configs/api.yml (CONFIG_DIR moves it), checked against the proto."""
+        return Contract.load((settings or Settings()).api_yml)
 
 
 async def run_migrations(settings: Settings, service: ServiceDef) -> list[str]:
@@ -190,14 +190,18 @@ class Process:
         middlewares = server_stack()
         contract = self.contract.service(service)
         return {
-            method: chain(middlewares, Operation("server", service, service, method, contract.methods[method].idempotent),
-                          handler)
+            method: chain(middlewares, _operation(contract.methods[method]), handler)
             for method, handler in handlers.items()
         }
 
     async def stop(self) -> None:
         self._ready = False
         await self._stack.aclose()
+
+
+def _operation(binding: MethodBinding) -> Operation:
+    return Operation("server", binding.service, binding.service, binding.name, binding.idempotent,
+                     binding.success_status)
 
 
 class PeerReadiness:
@@ -238,7 +242,7 @@ async def serve(registry: Registry, name: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    process = Process(service, settings, registry.contract())
+    process = Process(service, settings, registry.contract(settings))
     try:
         await process.start()
         await stop.wait()

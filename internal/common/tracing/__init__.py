@@ -55,7 +55,3 @@ def inject(carrier: MutableMapping[str, str]) -> None:
 def extract(carrier: Mapping[str, str]) -> otel_context.Context:
     return propagate.extract(carrier)
 
-
-def current_trace_id() -> str:
-    ctx = trace.get_current_span().get_span_context()
-    return format(ctx.trace_id, "032x") if ctx.is_valid else ""

@@ -70,7 +70,7 @@ class CallLogEmitter:
 
         async def handle(request: Any, ctx: CallContext) -> Any:
             started = time.perf_counter()
-            status = 200
+            status = op.success_status
             try:
                 return await next_(request, ctx)
             except TridentError as exc:
