@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     kafka_reassembly_max_bytes: int = 256 * 1024 * 1024
     kafka_reassembly_timeout_ms: int = 30_000
 
+    # Shared by every process of the system: signs and verifies the tokens processes present to each other.
+    internal_token_key: SecretStr = SecretStr("")
+    # PEM: verifies users' access tokens (issued by the auth service) wherever a user calls.
+    auth_public_key: str = ""
+
     call_timeout_ms: int = 10_000
     max_body_bytes: int = 16 * 1024 * 1024
 

@@ -73,6 +73,10 @@ class Unauthenticated(TridentError):
     code = Code.UNAUTHENTICATED
 
 
+class PermissionDenied(TridentError):
+    code = Code.PERMISSION_DENIED
+
+
 class NotFound(TridentError):
     code = Code.NOT_FOUND
 
@@ -99,7 +103,7 @@ class DeadlineExceeded(TridentError):
 
 _BY_CODE: dict[Code, type[TridentError]] = {
     cls.code: cls
-    for cls in (InvalidArgument, Unauthenticated, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
+    for cls in (InvalidArgument, Unauthenticated, PermissionDenied, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
                 DeadlineExceeded)
 }
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from internal.common import metrics, tracing
-from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unavailable
+from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unauthenticated, Unavailable
 from internal.common.logger import logger
 from internal.common.service import CallContext, Handler
+from internal.common.tokens import Identities, InternalTokens
 
 Side = Literal["server", "client", "edge"]
 
@@ -190,12 +191,41 @@ def retried(attempts: int = 3, backoff_s: float = 0.05) -> Middleware:
     return middleware
 
 
-def server_stack() -> list[Middleware]:
-    return [traced, measured, logged, recovered, deadline]
+def identified(identities: Identities) -> Middleware:
+    """Server side: the call's bearer token is verified; the call continues as the user and process it names."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            if not ctx.credentials:
+                raise Unauthenticated("this call needs a bearer token: a user's access token, or an internal token")
+            claims = identities.verify(ctx.credentials)
+            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+                                                caller=claims.caller, session_id=claims.session_id))
+
+        return handle
+
+    return middleware
 
 
-def client_stack(timeout_s: float) -> list[Middleware]:
-    return [traced, measured, call_budget(timeout_s), retried()]
+def credentialed(internal: InternalTokens) -> Middleware:
+    """Client side: the call carries this process's own token, for the user it is made for (if any)."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            token = internal.mint(ctx.user_id, ctx.username, ctx.session_id)
+            return await next_(request, replace(ctx, credentials=token))
+
+        return handle
+
+    return middleware
+
+
+def server_stack(identities: Identities) -> list[Middleware]:
+    return [traced, measured, logged, recovered, identified(identities), deadline]
+
+
+def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]:
+    return [traced, measured, credentialed(internal), call_budget(timeout_s), retried()]
 
 
 def edge_stack(extra: Sequence[Middleware] = ()) -> list[Middleware]:

@@ -21,13 +21,8 @@ from internal.common.errors import InvalidArgument, NotFound, TridentError, Unau
 from internal.common.pipeline import Middleware, Operation, chain, edge_stack
 from internal.common.rest import encode_error, encode_message, metadata_of, request_data
 from internal.common.sender import Sender
-from internal.common.service import TRANSPORTS, CallContext, Handler
-
-
-@dataclass(frozen=True)
-class Identity:
-    user_id: str
-    username: str
+from internal.common.service import TRANSPORTS, CallContext, Handler, bearer
+from internal.common.tokens import Claims
 
 
 @dataclass(frozen=True)
@@ -37,7 +32,8 @@ class RawResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Authenticate = Callable[[str], Identity]
+# A user's access token → their claims (raises UNAUTHENTICATED).
+Authenticate = Callable[[str], Claims]
 Renderer = Callable[[Message], RawResponse]
 Document = Callable[[], dict[str, Any] | str]
 
@@ -60,8 +56,9 @@ def authenticated(authenticate: Authenticate) -> Middleware:
         async def handle(request: Any, ctx: CallContext) -> Any:
             if not ctx.credentials:
                 raise Unauthenticated("missing bearer token")
-            identity = authenticate(ctx.credentials)
-            return await next_(request, replace(ctx, user_id=identity.user_id, username=identity.username))
+            claims = authenticate(ctx.credentials)
+            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+                                                session_id=claims.session_id))
 
         return handle
 
@@ -107,7 +104,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
         ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
-        ctx = replace(ctx, credentials=_bearer(request))
+        ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")))
         try:
             body = await request.read() if route.has_body else b""
             params = {k: v for k, v in request.match_info.items() if k != "transport"}
@@ -131,11 +128,6 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
 def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:
     # From outside, only the trace context is taken: identity, request id and deadline are the edge's own.
     return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate")}
-
-
-def _bearer(request: web.Request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:

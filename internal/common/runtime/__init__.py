@@ -32,6 +32,7 @@ from internal.common.sender.events import EventsClient
 from internal.common.sender.grpc import GrpcClient
 from internal.common.sender.rest import RestClient
 from internal.common.service import Handler, ServiceSpec, bind_handlers, check_subscription
+from internal.common.tokens import Identities, InternalTokens, TokenVerifier
 
 
 class ServerTransport(Protocol):
@@ -48,6 +49,7 @@ class Runtime:
     contract: Contract
     sender: Sender
     pool: asyncpg.Pool | None
+    identities: Identities
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,11 @@ class Process:
         self.contract = contract
         self._ready = False
         self._stack = AsyncExitStack()
+        key = settings.internal_token_key.get_secret_value()
+        if not key:
+            raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
+        self.identities = Identities(InternalTokens(key, service.name),
+                                     TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 
     async def _is_ready(self) -> bool:
         return self._ready
@@ -123,7 +130,7 @@ class Process:
             events_client = EventsClient(settings, producer)
             await events_client.start()
             transports["events"] = events_client
-        sender = Sender(settings, self.contract, transports, producer)
+        sender = Sender(settings, self.contract, transports, self.identities.internal, producer)
         stack.push_async_callback(sender.aclose)
         pool = None
         if self.service.migrations is not None:
@@ -131,7 +138,7 @@ class Process:
             pool = await db.create_pool(settings.database_url.get_secret_value(), settings.db_pool_min_size,
                                         settings.db_pool_max_size)
             stack.push_async_callback(pool.close)
-        spec = await self.service.build(Runtime(settings, self.contract, sender, pool))
+        spec = await self.service.build(Runtime(settings, self.contract, sender, pool, self.identities))
         for hook in spec.on_start:
             await hook()
         for hook in reversed(spec.on_stop):
@@ -187,7 +194,7 @@ class Process:
         return servers
 
     def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-        middlewares = server_stack()
+        middlewares = server_stack(self.identities)
         contract = self.contract.service(service)
         return {
             method: chain(middlewares, _operation(contract.methods[method]), handler)

@@ -28,6 +28,7 @@ class AnalyticsService:
         self._task: asyncio.Task[None] | None = None
 
     async def log_data(self, req: pb.CallLog, ctx: CallContext) -> Empty:
+        ctx.require_caller("gateway")  # call logs are the gateway's account of calls, nobody else's
         if not (req.transport and req.service and req.method):
             raise InvalidArgument("transport, service and method are required")
         when = req.time.ToDatetime(tzinfo=UTC) if req.HasField("time") else datetime.now(UTC)

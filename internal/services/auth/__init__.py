@@ -18,7 +18,6 @@ from internal.services.auth.service import AuthService
 class AuthSettings(Settings):
     # PEM, from the environment only: the private key signs access tokens.
     auth_private_key: SecretStr = SecretStr("")
-    auth_public_key: str = ""
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
 

@@ -24,8 +24,7 @@ VERSION = "0.1.0"
 
 
 class GatewaySettings(Settings):
-    # PEM; without it the gateway asks the auth service for its public key.
-    auth_public_key: str = ""
+    # Without AUTH_PUBLIC_KEY (see Settings) the gateway asks the auth service for its public key.
     web_dist_dir: Path = PROJECT_ROOT / "web" / "dist"
     call_log_buffer_size: int = 10_000
 
@@ -34,7 +33,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
     settings = runtime.settings
     assert isinstance(settings, GatewaySettings)
     contract = runtime.contract
-    authenticator = Authenticator(TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
+    authenticator = Authenticator(runtime.identities)
     emitter = CallLogEmitter(runtime.sender, settings.call_log_buffer_size)
     key_loader: list[asyncio.Task[None]] = []
 

@@ -15,30 +15,29 @@ from internal.common import metrics
 from internal.common.errors import Internal, TridentError, Unavailable
 from internal.common.logger import logger
 from internal.common.pipeline import Operation
-from internal.common.rest.public import Identity, RawResponse
+from internal.common.rest.public import RawResponse
 from internal.common.sender import Sender
 from internal.common.service import CallContext, Handler
-from internal.common.tokens import TokenVerifier
+from internal.common.tokens import Claims, Identities, TokenVerifier
 
 
 class Authenticator:
-    """Verifies access tokens locally with the auth service's public key."""
+    """Verifies users' access tokens locally with the auth service's public key (no extra hop)."""
 
-    def __init__(self, verifier: TokenVerifier | None) -> None:
-        self._verifier = verifier
+    def __init__(self, identities: Identities) -> None:
+        self._identities = identities
 
     def set_verifier(self, verifier: TokenVerifier) -> None:
-        self._verifier = verifier
+        self._identities.set_user_verifier(verifier)
 
     @property
     def ready(self) -> bool:
-        return self._verifier is not None
+        return self._identities.users is not None
 
-    def authenticate(self, token: str) -> Identity:
-        if self._verifier is None:
+    def authenticate(self, token: str) -> Claims:
+        if self._identities.users is None:
             raise Unavailable("the gateway has not loaded the auth public key yet")
-        claims = self._verifier.verify(token)
-        return Identity(user_id=claims.user_id, username=claims.username)
+        return self._identities.users.verify(token)
 
 
 def render_image(picture: Message) -> RawResponse:

@@ -21,6 +21,8 @@ from internal.services.users.repository import UsernameTaken, UserRepository, Us
 USERNAME = re.compile(r"[A-Za-z0-9_.@+-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024
 USER_DELETED_TOPIC = "user.deleted"
+# The processes allowed to make the calls users keep to the system (account creation, password checks).
+AUTH, GATEWAY = "auth", "gateway"
 
 Publish = Callable[[str, Message, CallContext], Awaitable[None]]
 
@@ -48,6 +50,14 @@ def parse_id(raw: str) -> uuid.UUID:
         raise InvalidArgument("id must be a UUID") from None
 
 
+def _require_self_or_process(ctx: CallContext, user_id: str) -> None:
+    """A user may act on their own account only; the system's processes act for whoever they serve."""
+    if ctx.caller:
+        return
+    if ctx.require_user() != user_id:
+        raise NotFound("user not found")
+
+
 def _to_proto(row: UserRow) -> pb.User:
     created = Timestamp()
     created.FromDatetime(row.created_at)
@@ -63,6 +73,7 @@ class UsersService:
         self._dummy_hash = self._hasher.hash("not-a-real-password")
 
     async def create_user(self, req: pb.CreateUserRequest, ctx: CallContext) -> pb.User:
+        ctx.require_caller(AUTH)
         validate_username(req.username)
         validate_password(req.password)
         password_hash = await asyncio.to_thread(self._hasher.hash, req.password)
@@ -73,18 +84,22 @@ class UsersService:
         return _to_proto(row)
 
     async def get_user(self, req: pb.GetUserRequest, ctx: CallContext) -> pb.User:
+        _require_self_or_process(ctx, req.id)
         row = await self._repo.get(parse_id(req.id))
         if row is None:
             raise NotFound("user not found")
         return _to_proto(row)
 
     async def get_user_by_username(self, req: pb.GetUserByUsernameRequest, ctx: CallContext) -> pb.User:
+        if req.username != ctx.username:
+            ctx.require_caller(AUTH, GATEWAY)  # no looking up other users by name
         row = await self._repo.get_by_username(req.username)
         if row is None:
             raise NotFound("user not found")
         return _to_proto(row)
 
     async def validate_password(self, req: pb.ValidatePasswordRequest, ctx: CallContext) -> pb.User:
+        ctx.require_caller(AUTH)  # where attempts are limited
         if not req.username:
             raise InvalidArgument("username is required")
         if not req.password:
@@ -95,6 +110,7 @@ class UsersService:
         return _to_proto(row)
 
     async def delete_user(self, req: pb.DeleteUserRequest, ctx: CallContext) -> Empty:
+        _require_self_or_process(ctx, req.id)
         row = await self._repo.delete(parse_id(req.id))
         if row is None:
             raise NotFound("user not found")
