@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     call_timeout_ms: int = 10_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # Load shedding: calls served at once by this process; more get 503 with Retry-After at once.
+    max_in_flight: int = 256
+    # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
+    http_body_timeout_s: float = 30.0
+    http_keepalive_timeout_s: float = 15.0
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"

@@ -23,7 +23,7 @@ from internal.common import events, grpc, mq, rest
 from internal.common.config import Settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.errors import Internal, TridentError
-from internal.common.pipeline import Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.sender import Sender, TransportClient
 from internal.common.service import PROPAGATED, CallContext, Handler, ServiceSpec, bind_handlers
 from internal.common.tokens import Identities, InternalTokens
@@ -46,7 +46,7 @@ class Harness:
         service = self.contract.service(name)
         handlers = bind_handlers(service, spec.implementation)
         self._handlers[name] = {
-            method: chain(server_stack(self.identities), Operation("server", name, name, method, service.methods[method].idempotent,
+            method: chain(server_stack(self.identities, Admission(self.settings.max_in_flight)), Operation("server", name, name, method, service.methods[method].idempotent,
                                                     service.methods[method].success_status), handler)
             for method, handler in handlers.items()
         }

@@ -8,15 +8,24 @@ returns a handler. The stacks of the three sides are listed in `server_stack`, `
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from internal.common import metrics, tracing
-from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unauthenticated, Unavailable
+from internal.common.errors import (
+    DeadlineExceeded,
+    Internal,
+    InvalidArgument,
+    TridentError,
+    Unauthenticated,
+    Unavailable,
+)
 from internal.common.logger import logger
 from internal.common.service import CallContext, Handler
 from internal.common.tokens import Identities, InternalTokens
@@ -191,6 +200,36 @@ def retried(attempts: int = 3, backoff_s: float = 0.05) -> Middleware:
     return middleware
 
 
+# C0 control characters and DEL, but tab, newline and carriage return: never meant as text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_characters(message: Message, prefix: str = "") -> str:
+    """The first string field of `message` (nested included) that holds a control character, or ""."""
+    for field, value in message.ListFields():
+        name = f"{prefix}{field.name}"
+        if field.type == field.TYPE_STRING:
+            for text in (value if field.is_repeated else (value,)):
+                if _CONTROL.search(text):
+                    return name
+        elif field.type == field.TYPE_MESSAGE:
+            for item in (value if field.is_repeated and not isinstance(value, Message) else (value,)):
+                if isinstance(item, Message) and (found := _control_characters(item, f"{name}.")):
+                    return found
+    return ""
+
+
+def plain_text(op: Operation, next_: Handler) -> Handler:
+    """Server side: text fields hold no NUL or other control characters, whatever the transport."""
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        if isinstance(request, Message) and (field := _control_characters(request)):
+            raise InvalidArgument(f"{field} must not contain control characters")
+        return await next_(request, ctx)
+
+    return handle
+
+
 def identified(identities: Identities) -> Middleware:
     """Server side: the call's bearer token is verified; the call continues as the user and process it names."""
 
@@ -220,14 +259,36 @@ def credentialed(internal: InternalTokens) -> Middleware:
     return middleware
 
 
-def server_stack(identities: Identities) -> list[Middleware]:
-    return [traced, measured, logged, recovered, identified(identities), deadline]
+class Admission:
+    """At most `limit` calls in flight in this process; beyond it, a fast 503 instead of a queue into 504s."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    def middleware(self, op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            if self.in_flight >= self.limit:
+                metrics.SHED.labels(op.process, ctx.transport, op.method).inc()
+                raise Unavailable(f"{op.process} is at its limit of {self.limit} calls in flight; try again",
+                                  retry_after=1)
+            self.in_flight += 1
+            try:
+                return await next_(request, ctx)
+            finally:
+                self.in_flight -= 1
+
+        return handle
+
+
+def server_stack(identities: Identities, admission: Admission) -> list[Middleware]:
+    return [traced, measured, admission.middleware, logged, recovered, identified(identities), plain_text, deadline]
 
 
 def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]:
     return [traced, measured, credentialed(internal), call_budget(timeout_s), retried()]
 
 
-def edge_stack(extra: Sequence[Middleware] = ()) -> list[Middleware]:
+def edge_stack(admission: Admission, extra: Sequence[Middleware] = ()) -> list[Middleware]:
     """The public edge: as a server, plus what the application adds (authentication, call logs)."""
-    return [traced, measured, logged, recovered, *extra]
+    return [traced, measured, admission.middleware, logged, recovered, *extra]

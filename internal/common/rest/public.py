@@ -18,8 +18,8 @@ from google.protobuf.message import Message
 
 from internal.common.contract import Contract, PublicRoute, from_json
 from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
-from internal.common.pipeline import Middleware, Operation, chain, edge_stack
-from internal.common.rest import encode_error, encode_message, metadata_of, request_data
+from internal.common.pipeline import Admission, Middleware, Operation, chain, edge_stack
+from internal.common.rest import encode_error, encode_message, metadata_of, read_body, request_data
 from internal.common.sender import Sender
 from internal.common.service import TRANSPORTS, CallContext, Handler, bearer
 from internal.common.tokens import Claims
@@ -65,9 +65,11 @@ def authenticated(authenticate: Authenticate) -> Middleware:
     return middleware
 
 
-def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str) -> None:
+def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str,
+               admission: Admission) -> None:
     for route in contract.public.values():
-        app.router.add_route(route.http_method, "/{transport}" + route.path, _route(route, sender, edge, process))
+        app.router.add_route(route.http_method, "/{transport}" + route.path,
+                             _route(route, sender, edge, process, admission))
     for path, document in edge.documents.items():
         app.router.add_get(path, _document(document))
     if edge.web_dist is not None:
@@ -88,12 +90,12 @@ def _forward(route: PublicRoute, sender: Sender) -> Handler:
     return forward
 
 
-def _route(route: PublicRoute, sender: Sender, edge: Edge,
-           process: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
+           admission: Admission) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     # Authentication first: what the application adds (e.g. call logs) sees who is calling.
     middlewares = [*([authenticated(edge.authenticate)] if route.auth else []), *edge.middlewares]
     operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent, route.status)
-    pipeline = chain(edge_stack(middlewares), operation, _forward(route, sender))
+    pipeline = chain(edge_stack(admission, middlewares), operation, _forward(route, sender))
     renderer = edge.renderers.get(route.render) if route.render else None
     if route.render and renderer is None:
         raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
@@ -104,9 +106,10 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
         ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
-        ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")))
+        ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
+                      client_address=request.remote or "")
         try:
-            body = await request.read() if route.has_body else b""
+            body = await read_body(request) if route.has_body else b""
             params = {k: v for k, v in request.match_info.items() if k != "transport"}
             result = await pipeline(request_data(route.has_body, body, request.query, params), ctx)
             if renderer is not None:

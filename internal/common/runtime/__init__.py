@@ -24,7 +24,7 @@ from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
-from internal.common.pipeline import Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.public import Edge, mount_edge
 from internal.common.sender import Sender, TransportClient
@@ -109,6 +109,7 @@ class Process:
         key = settings.internal_token_key.get_secret_value()
         if not key:
             raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
+        self.admission = Admission(settings.max_in_flight)
         self.identities = Identities(InternalTokens(key, service.name),
                                      TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 
@@ -171,7 +172,7 @@ class Process:
             peers = PeerReadiness(settings, spec.depends_on, self._is_ready)
             self._stack.push_async_callback(peers.aclose)
             readiness = peers.ready
-        app = base_app(name, settings.max_body_bytes, readiness)
+        app = base_app(name, settings.max_body_bytes, settings.http_body_timeout_s, readiness)
         service_contract = self.contract.services.get(name)
         if service_contract is not None:
             if spec.implementation is None:
@@ -189,12 +190,12 @@ class Process:
                 check_subscription(topic, subscription)
                 servers.append(SubscriptionConsumer(settings, topic, subscription.handler))
         if isinstance(spec.edge, Edge):
-            mount_edge(app, self.contract, sender, spec.edge, name)
-        servers.append(RestServer(app, settings.host, settings.rest_port))
+            mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
+        servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))
         return servers
 
     def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-        middlewares = server_stack(self.identities)
+        middlewares = server_stack(self.identities, self.admission)
         contract = self.contract.service(service)
         return {
             method: chain(middlewares, _operation(contract.methods[method]), handler)

@@ -43,6 +43,8 @@ class CallContext:
     # The process that made this call ("" when a user called directly with their access token).
     caller: str = ""
     session_id: str = ""
+    # The network address the call came from, at the public edge (for limits per client).
+    client_address: str = ""
 
     @classmethod
     def from_metadata(cls, transport: str, metadata: Mapping[str, str], timeout: float | None = None) -> CallContext:

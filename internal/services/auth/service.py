@@ -13,6 +13,7 @@ from api.gen import auth_pb2 as pb
 from api.gen import users_pb2
 from api.gen.clients import UsersClient
 from internal.common.errors import InvalidArgument, Unauthenticated
+from internal.common.ratelimit import RateLimiter
 from internal.common.service import CallContext
 from internal.common.tokens import ALGORITHM, TokenSigner, TokenVerifier
 from internal.services.auth.repository import RefreshTokenRepository
@@ -25,7 +26,7 @@ def _hash(token: str) -> bytes:
 class AuthService:
     def __init__(
         self, repository: RefreshTokenRepository, users: UsersClient, signer: TokenSigner, verifier: TokenVerifier,
-        public_pem: str, refresh_ttl_seconds: int,
+        public_pem: str, refresh_ttl_seconds: int, failed_logins: RateLimiter,
     ) -> None:
         self._repo = repository
         self._users = users
@@ -33,6 +34,7 @@ class AuthService:
         self._verifier = verifier
         self._public_pem = public_pem
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
+        self._failed_logins = failed_logins
 
     async def signup(self, req: pb.SignupRequest, ctx: CallContext) -> pb.TokenPair:
         user = await self._users.create_user(
@@ -40,8 +42,16 @@ class AuthService:
         return await self._issue(user.id, user.username)
 
     async def login(self, req: pb.LoginRequest, ctx: CallContext) -> pb.TokenPair:
-        user = await self._users.validate_password(
-            users_pb2.ValidatePasswordRequest(username=req.username, password=req.password), ctx)
+        # Failed attempts are limited per username, whatever the transport or the client's address.
+        key = req.username.casefold()
+        self._failed_logins.check(key, "failed sign-ins for this username")
+        try:
+            user = await self._users.validate_password(
+                users_pb2.ValidatePasswordRequest(username=req.username, password=req.password), ctx)
+        except Unauthenticated:
+            self._failed_logins.hit(key)
+            raise
+        self._failed_logins.reset(key)
         return await self._issue(user.id, user.username)
 
     async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:

@@ -15,6 +15,7 @@ from internal.common import metrics
 from internal.common.errors import Internal, TridentError, Unavailable
 from internal.common.logger import logger
 from internal.common.pipeline import Operation
+from internal.common.ratelimit import RateLimiter
 from internal.common.rest.public import RawResponse
 from internal.common.sender import Sender
 from internal.common.service import CallContext, Handler
@@ -50,6 +51,25 @@ def render_image(picture: Message) -> RawResponse:
         headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"',
                  "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"},
     )
+
+
+class AddressLimits:
+    """Edge middleware: attempts per client address on the routes that guess or create accounts."""
+
+    def __init__(self, limiters: dict[str, RateLimiter]) -> None:
+        self._limiters = limiters  # by public route name
+
+    def middleware(self, op: Operation, next_: Handler) -> Handler:
+        limiter = self._limiters.get(op.method)
+        if limiter is None:
+            return next_
+
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            limiter.check(ctx.client_address, f"{op.method} attempts from your address")
+            limiter.hit(ctx.client_address)
+            return await next_(request, ctx)
+
+        return handle
 
 
 class CallLogEmitter:

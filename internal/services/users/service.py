@@ -12,12 +12,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
 
 from api.gen import users_pb2 as pb
 from internal.common.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from internal.common.service import CallContext
 from internal.services.users.repository import UsernameTaken, UserRepository, UserRow
 
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 USERNAME = re.compile(r"[A-Za-z0-9_.@+-]{3,64}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 1024
 USER_DELETED_TOPIC = "user.deleted"
@@ -34,13 +36,19 @@ def validate_username(username: str) -> None:
         raise InvalidArgument("username must be 3 to 64 characters of letters, digits and _ . @ + -")
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: str, username: str) -> None:
+    """At least 8 characters, not one of the most common passwords, and not built on the username."""
     if not password:
         raise InvalidArgument("password is required")
     if len(password) < PASSWORD_MIN:
         raise InvalidArgument(f"password must be at least {PASSWORD_MIN} characters")
     if len(password) > PASSWORD_MAX:
         raise InvalidArgument(f"password must be at most {PASSWORD_MAX} characters")
+    folded = password.casefold()
+    if len(set(folded.strip())) <= 1 or folded in COMMON_PASSWORDS:
+        raise InvalidArgument("password is too common: choose one that is not on lists of common passwords")
+    if username and username.casefold() in folded:
+        raise InvalidArgument("password must not contain the username")
 
 
 def parse_id(raw: str) -> uuid.UUID:
@@ -75,7 +83,7 @@ class UsersService:
     async def create_user(self, req: pb.CreateUserRequest, ctx: CallContext) -> pb.User:
         ctx.require_caller(AUTH)
         validate_username(req.username)
-        validate_password(req.password)
+        validate_password(req.password, req.username)
         password_hash = await asyncio.to_thread(self._hasher.hash, req.password)
         try:
             row = await self._repo.create(uuid.uuid4(), req.username, password_hash)
