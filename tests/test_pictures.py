@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 
 from tests.client import TRANSPORTS, GatewayClient, Reply
-from tests.images import decodes, jpeg, png, png_of_size
+from tests.conftest import RunningSystem
+from tests.images import decoded_size, decodes, jpeg, photo, png, png_of_size
 
 MiB = 1024 * 1024
 
@@ -108,6 +111,8 @@ async def test_another_users_picture_is_not_found_over_every_transport(gateway: 
         for reply in replies:
             not_found = (404, {"error": {"code": "NOT_FOUND", "message": "picture not found"}})
             assert (reply.status, reply.body) == (nonexistent.status, nonexistent.body) == not_found
+        thumbnail = await gateway.request("GET", f"/{transport}/pictures/{picture_id}/thumbnail", token=stranger)
+        assert (thumbnail.status, thumbnail.body) == not_found
         listing = await gateway.request("GET", f"/{transport}/pictures", token=stranger)
         assert listing.body.get("pictures", []) == []
     still_there = await gateway.request("GET", f"/rest/pictures/{picture_id}", token=owner)
@@ -196,3 +201,83 @@ async def test_deleting_the_account_removes_its_pictures(gateway: GatewayClient)
             refresh_token = refresh.body["refresh_token"]
             await asyncio.sleep(0.2)
     assert (await gateway.request("GET", f"/rest/pictures/{kept.body['id']}", token=other)).status == 200
+
+
+THUMBNAIL_HEADERS = {
+    "Content-Type": "image/webp",
+    "Cache-Control": "private, max-age=86400, immutable",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def assert_is_thumbnail_of(thumbnail: bytes, width: int, height: int) -> None:
+    image_format, thumb_width, thumb_height = decoded_size(thumbnail)
+    assert image_format == "WEBP"
+    # Fit within 320 × 320, never enlarged, aspect kept to the pixel.
+    assert max(thumb_width, thumb_height) == min(320, max(width, height))
+    assert abs(thumb_width * height - thumb_height * width) <= max(width, height)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_thumbnails_are_small_webps_that_keep_the_aspect_over_every_transport(
+    gateway: GatewayClient, transport: str,
+) -> None:
+    token = await gateway.token(transport)
+    originals = {"landscape jpeg": (photo(1600, 1200), 1600, 1200), "portrait png": (photo(600, 1500, "PNG"), 600, 1500),
+                 "tiny png": (png(), 4, 3)}
+    ids = {}
+    for title, (data, width, height) in originals.items():
+        created = await upload(gateway, transport, token, data, title=title)
+        assert created.status == 201, created.body
+        assert (created.body["width"], created.body["height"]) == (width, height)
+        ids[title] = created.body["id"]
+        for fetch_transport in TRANSPORTS:
+            reply = await gateway.request("GET", f"/{fetch_transport}/pictures/{created.body['id']}/thumbnail", token=token)
+            assert reply.status == 200, reply.body
+            assert {k: reply.headers[k] for k in THUMBNAIL_HEADERS} == THUMBNAIL_HEADERS
+            assert_is_thumbnail_of(reply.raw, width, height)
+            if width > 320:
+                assert len(reply.raw) * 10 < len(data), (len(reply.raw), len(data))
+    listing = await gateway.request("GET", f"/{transport}/pictures", token=token)
+    sizes = {p["title"]: (p["width"], p["height"]) for p in listing.body["pictures"]}
+    assert sizes == {title: (w, h) for title, (_, w, h) in originals.items()}
+
+
+async def test_a_picture_stored_before_thumbnails_gets_one_on_first_request(
+    system: RunningSystem, gateway: GatewayClient,
+) -> None:
+    token = await gateway.token()
+    data = photo(800, 500)
+    created = await upload(gateway, "rest", token, data, title="stored before thumbnails")
+    picture_id = created.body["id"]
+    # What migration 002 leaves for a picture stored before it: no size, no thumbnail.
+    db = await asyncpg.connect(system.info["postgres"]["pictures"])
+    try:
+        await db.execute(
+            "UPDATE pictures SET width = NULL, height = NULL, thumbnail = NULL, thumbnail_content_type = NULL,"
+            " thumbnail_width = NULL, thumbnail_height = NULL WHERE id = $1", uuid.UUID(picture_id),
+        )
+        listed = await gateway.request("GET", "/grpc/pictures", token=token)
+        assert "width" not in listed.body["pictures"][0]  # unknown yet: 0, omitted in proto3 JSON
+        first = await gateway.request("GET", f"/events/pictures/{picture_id}/thumbnail", token=token)
+        assert first.status == 200, first.body
+        assert_is_thumbnail_of(first.raw, 800, 500)
+        stored = await db.fetchrow("SELECT width, height, thumbnail FROM pictures WHERE id = $1", uuid.UUID(picture_id))
+        assert (stored["width"], stored["height"], stored["thumbnail"]) == (800, 500, first.raw)
+        listed = await gateway.request("GET", "/rest/pictures", token=token)
+        assert (listed.body["pictures"][0]["width"], listed.body["pictures"][0]["height"]) == (800, 500)
+
+        # Before uploads were decoded whole, bytes that only start like a PNG were accepted.
+        owner = uuid.UUID(created.body["user_id"])
+        html_id = uuid.uuid4()
+        html = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+        await db.execute(
+            "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            html_id, owner, "old html", "image/png", len(html), hashlib.sha256(html).hexdigest(), html,
+        )
+    finally:
+        await db.close()
+    for transport in TRANSPORTS:
+        reply = await gateway.request("GET", f"/{transport}/pictures/{html_id}/thumbnail", token=token)
+        assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
+        assert reply.body["error"]["message"] == "this picture has no thumbnail: its stored bytes do not decode as an image"
