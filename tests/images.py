@@ -77,3 +77,15 @@ def png_declaring(width: int, height: int) -> bytes:
     # The first rows of zero pixels, compressed: a few kilobytes that would inflate to gigabytes.
     rows = zlib.compress(b"\x00" * (1 + 3 * width) * 40, 9)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def flickering_gif(width: int, height: int, frames: int) -> bytes:
+    """An animation of whole black and white frames: small on disk, width × height × frames pixels to decode."""
+    images = []
+    for i in range(frames):
+        frame = Image.new("P", (width, height), color=i % 2)
+        frame.putpalette([0, 0, 0, 255, 255, 255])
+        images.append(frame)
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:])
+    return out.getvalue()

@@ -13,7 +13,17 @@ import pytest
 
 from tests.client import TRANSPORTS, GatewayClient, Reply
 from tests.conftest import RunningSystem
-from tests.images import decoded_size, decodes, jpeg, photo, png, png_of_size
+from tests.images import (
+    animated_gif,
+    decoded_size,
+    decodes,
+    flickering_gif,
+    jpeg,
+    photo,
+    png,
+    png_declaring,
+    png_of_size,
+)
 
 MiB = 1024 * 1024
 
@@ -45,6 +55,8 @@ async def test_png_and_jpeg_round_trip_byte_for_byte(gateway: GatewayClient, tra
             assert raw.status == 200 and raw.raw == data
             assert raw.headers["Content-Type"] == content_type
             assert "max-age" in raw.headers["Cache-Control"]
+            assert raw.headers["X-Content-Type-Options"] == "nosniff"
+            assert raw.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
             assert decodes(raw.raw) == content_type.split("/")[1].upper()
 
 
@@ -119,6 +131,19 @@ async def test_another_users_picture_is_not_found_over_every_transport(gateway: 
     assert still_there.status == 200
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def _corrupt_png() -> bytes:
+    data = bytearray(png(300, 200))
+    data[data.index(b"IDAT") + 30] ^= 0xFF  # inside the compressed pixels; the chunk structure stays whole
+    return bytes(data)
+
+
+CORRUPT_PNG = _corrupt_png()
+
+
 @pytest.mark.parametrize(
     ("body", "status", "mentions"),
     [
@@ -128,6 +153,22 @@ async def test_another_users_picture_is_not_found_over_every_transport(gateway: 
         ({"title": "", "base64": b64(png())}, 400, "title"),
         ({"title": "x" * 201, "base64": b64(png())}, 400, "title"),
         ({"title": "empty"}, 400, "base64"),
+        ({"title": "nul \u0000 byte", "base64": b64(png())}, 400, "control characters"),
+        ({"title": "escape \u001b[31m red", "base64": b64(png())}, 400, "control characters"),
+        ({"title": "two\nlines", "base64": b64(png())}, 400, "control characters"),
+        ({"title": "signature then html", "base64": b64(PNG_SIGNATURE + HTML)}, 400, "not a readable PNG image"),
+        ({"title": "png then html", "base64": b64(png() + HTML)}, 400, f"{len(HTML)} bytes after the end of its PNG"),
+        ({"title": "jpeg then html", "base64": b64(jpeg() + HTML)}, 400, f"{len(HTML)} bytes after the end of its JPEG"),
+        ({"title": "gif then html", "base64": b64(animated_gif(40, 30, 3) + HTML)}, 400, "bytes after the end of its GIF"),
+        ({"title": "webp then html", "base64": b64(photo(40, 30, "WEBP") + HTML)}, 400, "bytes after the end of its WebP"),
+        ({"title": "png without its end", "base64": b64(png(300, 200)[:-12])}, 400, "truncated PNG"),
+        ({"title": "png cut in half", "base64": b64(png(300, 200)[:700])}, 400, "truncated PNG"),
+        ({"title": "jpeg cut short", "base64": b64(photo(300, 200)[:-2000])}, 400, "truncated JPEG"),
+        ({"title": "gif cut short", "base64": b64(animated_gif(40, 30, 3)[:-100])}, 400, "truncated GIF"),
+        ({"title": "corrupt png", "base64": b64(CORRUPT_PNG)}, 400, "truncated or corrupt PNG"),
+        ({"title": "says jpeg", "base64": b64(png()), "content_type": "image/jpeg"}, 400,
+         "content_type is image/jpeg but the bytes are a PNG image"),
+        ({"title": "says svg", "base64": b64(png()), "content_type": "image/svg+xml"}, 400, "content_type"),
     ],
 )
 async def test_invalid_uploads_are_400_over_every_transport(gateway: GatewayClient, body: dict[str, Any], status: int, mentions: str) -> None:
@@ -139,6 +180,43 @@ async def test_invalid_uploads_are_400_over_every_transport(gateway: GatewayClie
     assert replies[0].body == replies[1].body == replies[2].body
     listing = await gateway.request("GET", "/rest/pictures", token=token)
     assert listing.body.get("pictures", []) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "mentions"),
+    [
+        (png_declaring(50000, 50000), "far beyond the limit of 40 megapixels"),
+        (png_declaring(8000, 6000), "the image is 8000×6000 pixels; the limit is 40 megapixels"),
+        (flickering_gif(1000, 1000, 170), "the animation is 170 frames of 1000×1000 pixels"),
+    ],
+    ids=["50000x50000 png bomb", "48 megapixel png", "170 megapixel animation"],
+)
+async def test_images_of_too_many_pixels_are_413_before_decoding_over_every_transport(
+    gateway: GatewayClient, data: bytes, mentions: str,
+) -> None:
+    token = await gateway.token()
+    replies = [await upload(gateway, t, token, data) for t in TRANSPORTS]
+    for reply in replies:
+        assert (reply.status, reply.error_code) == (413, "RESOURCE_EXHAUSTED"), reply.body
+        assert reply.body["error"]["message"].startswith("too large: ")
+        assert mentions in reply.body["error"]["message"]
+    assert replies[0].body == replies[1].body == replies[2].body
+    listing = await gateway.request("GET", "/rest/pictures", token=token)
+    assert listing.body.get("pictures", []) == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_whole_gif_webp_and_animated_images_are_accepted(gateway: GatewayClient, transport: str) -> None:
+    token = await gateway.token(transport)
+    for data, content_type, declared in ((animated_gif(120, 80, 4), "image/gif", "image/gif"),
+                                         (photo(200, 100, "WEBP"), "image/webp", ""),
+                                         (photo(200, 100, "JPEG", progressive=True), "image/jpeg", "image/jpeg")):
+        body = {"title": f"a {content_type}", "base64": b64(data), **({"content_type": declared} if declared else {})}
+        created = await gateway.request("POST", f"/{transport}/pictures", body, token=token)
+        assert created.status == 201, created.body
+        assert created.body["content_type"] == content_type
+        raw = await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}/raw", token=token)
+        assert raw.raw == data
 
 
 async def test_malformed_ids_and_missing_tokens(gateway: GatewayClient) -> None:

@@ -77,7 +77,11 @@ class Gateway:
         return RawResponse(
             body=picture.base64,
             content_type=picture.content_type,
-            headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"'},
+            headers={
+                "Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"',
+                # services branch: never sniffed into HTML, never run as a document even if opened directly.
+                "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
         )
 
     # services branch: thumbnails
