@@ -153,6 +153,13 @@ SCENARIO: tuple[Step, ...] = (
             pm.expect(pm.response.headers.get("ETag")).to.eql('"{PNG_SHA256}"');
         }});
     """),
+    Step("getThumbnail", description="A WebP of at most 320×320 pixels, made when the picture was created.", tests="""
+        pm.test("returns a WebP thumbnail", function () {
+            pm.expect(pm.response.headers.get("Content-Type")).to.include("image/webp");
+            pm.expect(pm.response.headers.get("X-Content-Type-Options")).to.eql("nosniff");
+            pm.expect(pm.response.stream.length).to.be.above(0);
+        });
+    """),
     Step("analytics", query={"limit": "20"}, tests="""
         const body = pm.response.json();
         // Call logs reach analytics asynchronously, and proto3 JSON omits empty lists.
@@ -346,6 +353,7 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
     GrpcExample("pictures", "ListPictures", {"page_size": 10}, "The token's user's pictures, newest first.",
                 read_only=True),
     GrpcExample("pictures", "GetPicture", {"id": EXAMPLE_PICTURE_ID}, "NOT_FOUND unless the token's user owns it."),
+    GrpcExample("pictures", "GetThumbnail", {"id": EXAMPLE_PICTURE_ID}, "A WebP of at most 320×320 pixels."),
     GrpcExample("pictures", "DeletePicture", {"id": EXAMPLE_PICTURE_ID}, "Deletes one of the token's user's pictures."),
     GrpcExample("analytics", "LogData", {
         "transport": "grpc", "service": "pictures", "method": "getPicture", "status": 200, "latency_ms": 12.5,

@@ -17,7 +17,13 @@ from internal.common.rest.public import Edge
 from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import CallContext, ServiceSpec
 from internal.common.tokens import TokenVerifier
-from internal.services.gateway.service import AddressLimits, Authenticator, CallLogEmitter, render_image
+from internal.services.gateway.service import (
+    AddressLimits,
+    Authenticator,
+    CallLogEmitter,
+    render_image,
+    render_thumbnail,
+)
 
 # The title and version of the served OpenAPI document (tools/contract_docs.py writes the same).
 TITLE = "Trident gateway"
@@ -76,7 +82,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
     edge = Edge(
         authenticate=authenticator.authenticate,
         middlewares=[limits.middleware, emitter.middleware],
-        renderers={"image": render_image},
+        renderers={"image": render_image, "thumbnail": render_thumbnail},
         documents={"/openapi.json": lambda: openapi, "/docs": lambda: docs},
         web_dist=settings.web_dist_dir,
     )

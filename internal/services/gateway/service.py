@@ -72,6 +72,17 @@ class AddressLimits:
         return handle
 
 
+def render_thumbnail(thumbnail: Message) -> RawResponse:
+    if not isinstance(thumbnail, pictures_pb2.Thumbnail):
+        raise Internal(f"expected a thumbnail, got {type(thumbnail).__name__}")
+    return RawResponse(
+        body=thumbnail.data,
+        content_type=thumbnail.content_type,
+        headers={"Cache-Control": "private, max-age=86400, immutable", "X-Content-Type-Options": "nosniff",
+                 "Content-Security-Policy": "default-src 'none'; sandbox"},
+    )
+
+
 class CallLogEmitter:
     """Sends one call-log event per API call to analytics without slowing the call.
 
