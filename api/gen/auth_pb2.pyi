@@ -72,3 +72,11 @@ class PublicKey(_message.Message):
     algorithm: str
     pem: str
     def __init__(self, algorithm: _Optional[str] = ..., pem: _Optional[str] = ...) -> None: ...
+
+class SessionRevoked(_message.Message):
+    __slots__ = ("session_id", "user_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    user_id: str
+    def __init__(self, session_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...

@@ -22,6 +22,7 @@ from internal.common import db, mq, tracing
 from internal.common.config import Settings, load_settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
+from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.pipeline import Admission, Operation, chain, server_stack
@@ -132,6 +133,10 @@ class Process:
             await events_client.start()
             transports["events"] = events_client
         sender = Sender(settings, self.contract, transports, self.identities.internal, producer)
+        if producer is not None:
+            feed = RevocationFeed(settings, self.contract, self.identities, producer)
+            stack.push_async_callback(feed.aclose)
+            await feed.start()
         stack.push_async_callback(sender.aclose)
         pool = None
         if self.service.migrations is not None:

@@ -162,15 +162,56 @@ class InternalTokens:
         return claims
 
 
+class Revocations:
+    """Sessions and users whose tokens no longer count, each for as long as a token of theirs could live."""
+
+    def __init__(self, token_ttl_s: float, max_entries: int = _CACHE_SIZE * 10) -> None:
+        self._ttl = token_ttl_s
+        self._max = max_entries
+        self._sessions: OrderedDict[str, float] = OrderedDict()
+        self._users: OrderedDict[str, float] = OrderedDict()
+
+    def revoke_session(self, session_id: str) -> None:
+        self._add(self._sessions, session_id)
+
+    def revoke_user(self, user_id: str) -> None:
+        self._add(self._users, user_id)
+
+    def _add(self, entries: OrderedDict[str, float], key: str) -> None:
+        if not key:
+            return
+        now = time.time()
+        entries[key] = now + self._ttl
+        entries.move_to_end(key)
+        while entries and (len(entries) > self._max or next(iter(entries.values())) < now):
+            entries.popitem(last=False)
+
+    def check(self, claims: Claims) -> Claims:
+        now = time.time()
+        if claims.session_id and self._sessions.get(claims.session_id, 0) > now:
+            raise Unauthenticated("this session has ended: sign in again")
+        if claims.user_id and self._users.get(claims.user_id, 0) > now:
+            raise Unauthenticated("this account no longer exists")
+        return claims
+
+
 class Identities:
     """Who is calling, from the bearer token of a call: a user's access token or another process's token."""
 
-    def __init__(self, internal: InternalTokens, users: TokenVerifier | None) -> None:
+    def __init__(self, internal: InternalTokens, users: TokenVerifier | None,
+                 revocations: Revocations | None = None) -> None:
         self.internal = internal
         self.users = users
+        self.revocations = revocations or Revocations(token_ttl_s=3600)
 
     def set_user_verifier(self, verifier: TokenVerifier) -> None:
         self.users = verifier
+
+    def verify_user(self, token: str) -> Claims:
+        """A user's own access token (what the public edge accepts)."""
+        if self.users is None:
+            raise Unauthenticated("this process cannot verify access tokens (AUTH_PUBLIC_KEY is not set)")
+        return self.revocations.check(self.users.verify(token))
 
     def verify(self, token: str) -> Claims:
         try:
@@ -178,7 +219,5 @@ class Identities:
         except jwt.PyJWTError:
             raise Unauthenticated("invalid token") from None
         if algorithm == INTERNAL_ALGORITHM:
-            return self.internal.verify(token)
-        if self.users is None:
-            raise Unauthenticated("this process cannot verify access tokens (AUTH_PUBLIC_KEY is not set)")
-        return self.users.verify(token)
+            return self.revocations.check(self.internal.verify(token))
+        return self.verify_user(token)

@@ -40,6 +40,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
         TokenSigner(private_pem, settings.access_token_ttl_seconds), TokenVerifier(public_pem),
         public_pem, settings.refresh_token_ttl_seconds,
         RateLimiter(settings.login_failures_limit, settings.login_failures_window_s),
+        runtime.sender.publish,
     )
     return ServiceSpec(implementation=service,
                        subscriptions=[Subscription("user.deleted", service.on_user_deleted)])

@@ -38,7 +38,7 @@ class Authenticator:
     def authenticate(self, token: str) -> Claims:
         if self._identities.users is None:
             raise Unavailable("the gateway has not loaded the auth public key yet")
-        return self._identities.users.verify(token)
+        return self._identities.verify_user(token)
 
 
 def render_image(picture: Message) -> RawResponse:
