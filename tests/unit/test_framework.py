@@ -59,6 +59,10 @@ class InMemoryPictures:
             raise NotFound("picture not found")
         return picture
 
+    async def get_thumbnail(self, request: pb.GetPictureRequest, ctx: CallContext) -> pb.Thumbnail:
+        picture = await self.get_picture(request, ctx)
+        return pb.Thumbnail(data=picture.base64[:4], content_type="image/webp", width=1, height=1)
+
     async def delete_picture(self, request: pb.DeletePictureRequest, ctx: CallContext) -> Empty:
         if not request.id:
             raise InvalidArgument("id is required")
