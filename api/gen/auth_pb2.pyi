@@ -1,4 +1,5 @@
 from google.protobuf import empty_pb2 as _empty_pb2
+from api.gen import rules_pb2 as _rules_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Optional as _Optional

@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from internal.common import metrics, tracing
+from internal.common.contract.rules import rules_of
 from internal.common.errors import (
     DeadlineExceeded,
     Internal,
@@ -219,12 +220,19 @@ def _control_characters(message: Message, prefix: str = "") -> str:
     return ""
 
 
-def plain_text(op: Operation, next_: Handler) -> Handler:
-    """Server side: text fields hold no NUL or other control characters, whatever the transport."""
+def validated(op: Operation, next_: Handler) -> Handler:
+    """Server side: the request keeps the field rules of the contract, and its text holds no control characters,
+    whatever the transport."""
 
     async def handle(request: Any, ctx: CallContext) -> Any:
-        if isinstance(request, Message) and (field := _control_characters(request)):
-            raise InvalidArgument(f"{field} must not contain control characters")
+        if isinstance(request, Message):
+            if field := _control_characters(request):
+                raise InvalidArgument(f"{field} must not contain control characters")
+            for descriptor in request.DESCRIPTOR.fields:
+                rules = rules_of(descriptor)
+                if rules is not None and not descriptor.is_repeated and (
+                        problem := rules.violation(descriptor.name, getattr(request, descriptor.name))):
+                    raise InvalidArgument(problem)
         return await next_(request, ctx)
 
     return handle
@@ -282,7 +290,7 @@ class Admission:
 
 
 def server_stack(identities: Identities, admission: Admission) -> list[Middleware]:
-    return [traced, measured, admission.middleware, logged, recovered, identified(identities), plain_text, deadline]
+    return [traced, measured, admission.middleware, logged, recovered, identified(identities), validated, deadline]
 
 
 def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]:
