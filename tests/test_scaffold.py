@@ -126,7 +126,8 @@ def apply(copy: Path, step: Step) -> None:
 def free_port_base(processes: int) -> int:
     """A base B with B..B+processes-1 and B+1001..B+1000+processes free (`trident up --port-base` layout)."""
     for _ in range(200):
-        base = int.from_bytes(os.urandom(2), "big") % 2000 * 10 + 20000
+        # Below Linux's ephemeral ports (32768 and up), which outgoing connections take at any moment.
+        base = int.from_bytes(os.urandom(2), "big") % 1100 * 10 + 20000
         if all(port_is_free(p) for p in (*range(base, base + processes), *range(base + 1001, base + 1001 + processes))):
             return base
     raise RuntimeError("no free port range")
