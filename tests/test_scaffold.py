@@ -213,6 +213,18 @@ def test_the_registry_lists_a_new_service_before_the_gateway_within_the_line_lim
     assert listed[-1] == "gateway.SERVICE" and {"comments.SERVICE", "photo_tags.SERVICE"} <= set(listed)
 
 
+def test_a_scaffold_that_fails_half_way_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    copy_repository(copy)
+    # The OpenAPI/AsyncAPI generator breaks after the proto, api.yml, the package and the clients are written.
+    (copy / "tools" / "contract_docs.py").write_text("raise SystemExit('the generator is broken')\n")
+    git(copy, "commit", "-q", "-am", "a broken generator")
+    failed = subprocess.run(command_of("trident new reviews"), cwd=copy, env=environment(copy), capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert failed.returncode == 2 and "the generator is broken" in failed.stderr, failed.stderr
+    assert git(copy, "status", "--porcelain", "--untracked-files=all") == ""
+
+
 @pytest.mark.timeout(1500)
 def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_transport(tmp_path: Path) -> None:
     copy = tmp_path / "repo"
