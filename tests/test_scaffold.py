@@ -266,7 +266,9 @@ def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_trans
 
     for step in steps[1:]:
         apply(copy, step)
-    tested = subprocess.run([sys.executable, "-m", "pytest", "tests/test_comments.py", "-q", "-p", "no:cacheprovider"],
+    # With the contract documents' tests, which must now describe the comments service too.
+    tested = subprocess.run([sys.executable, "-m", "pytest", "tests/test_comments.py", "tests/test_contract_docs.py",
+                             "-q", "-p", "no:cacheprovider"],
                             cwd=copy, env=environment(copy), capture_output=True, text=True, timeout=900, check=False)
     print(tested.stdout[-600:])
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-3000:]
