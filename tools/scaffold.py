@@ -98,14 +98,6 @@ def render(template: str, names: Names) -> str:
     return text
 
 
-def find_root(start: Path) -> Path:
-    """The Trident checkout that `start` is in: the one with configs/api.yml and the services' registry."""
-    for candidate in (start, *start.parents):
-        if (candidate / "configs" / "api.yml").is_file() and (candidate / REGISTRY_FILE).is_file():
-            return candidate
-    raise ScaffoldError(f"{start} is not inside a Trident repository (no configs/api.yml above it)")
-
-
 REGISTRY_FILE = Path("internal/services/registry.py")
 API_YML = Path("configs/api.yml")
 # What `make proto` writes: snapshotted, so a failed generation can be undone.
