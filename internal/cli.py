@@ -1,4 +1,4 @@
-"""The `trident` command: up, serve, migrate — for the application of internal/services/registry.py."""
+"""The `trident` command: up, serve, migrate — for the application of internal/services/registry.py — and new."""
 
 from __future__ import annotations
 
@@ -32,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
     migrate.add_argument("service", choices=[s.name for s in REGISTRY.services if s.migrations is not None])
 
+    new = commands.add_parser("new", help="scaffold a service: proto, bindings, code, migration, registry entry, test")
+    new.add_argument("name", help="lowercase letters, digits and underscores, e.g. comments")
+
     args = parser.parse_args(argv)
+    if args.command == "new":
+        return _new(args.name)
     if args.command == "up":
         from internal.common.runtime.launcher import up as run_up
 
@@ -52,6 +57,26 @@ def main(argv: list[str] | None = None) -> int:
     service = REGISTRY.get(args.service)
     applied = asyncio.run(run_migrations(load_settings(service.settings, service.name), service))
     print(f"{args.service}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def _new(name: str) -> int:
+    # The scaffold edits the checkout the command runs in; tools/ ships with the repository, not the package.
+    root = next((d for d in (Path.cwd(), *Path.cwd().parents) if (d / "tools" / "scaffold.py").is_file()), None)
+    if root is None:
+        print("trident new: run it inside a Trident repository (no tools/scaffold.py here or above)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root))
+    from tools.scaffold import ScaffoldError, scaffold
+
+    try:
+        written = scaffold(root, name)
+    except ScaffoldError as exc:
+        print(f"trident new: {exc}", file=sys.stderr)
+        return 2
+    print(f"created the {name} service:\n  " + "\n  ".join(str(path) for path in written))
+    print("regenerated api/gen, the typed clients, OpenAPI, AsyncAPI and Postman.\n"
+          f"Next: `make run`, then `.venv/bin/python -m pytest tests/test_{name}.py`; docs/tutorial.md goes on.")
     return 0
 
 
