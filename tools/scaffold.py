@@ -225,10 +225,8 @@ def _wrapped(head: str, items: Sequence[str], tail: str, indent: str = "", paren
 
 def generate(root: Path) -> None:
     """What `make proto` runs, in `root`'s checkout (not in whichever one `trident` was installed from)."""
-    protos = sorted(str(p.relative_to(root)) for p in (root / "api" / "proto").glob("*.proto"))
     steps = [
-        [sys.executable, "-m", "grpc_tools.protoc", "-I", "api/proto", "--python_out=api/gen",
-         "--pyi_out=api/gen", *protos],
+        [sys.executable, "-m", "tools.protoc"],
         [sys.executable, "-m", "tools.generate_clients"],
         [sys.executable, "-m", "tools.contract_docs"],
         [sys.executable, "-m", "tools.postman"],
