@@ -1,0 +1,238 @@
+"""Raw aiokafka on the system's own broker: request/reply through an echo process, and consuming call logs.
+
+These are the floors the events transport and the analytics ingestion are compared with: what aiokafka
+itself does on the same broker with the same fetch wait, with no framework in the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from api.gen import analytics_pb2
+
+ROOT = Path(__file__).resolve().parents[1]
+# Harness-only topics, created by the development broker on first use (the application never does this).
+REQUEST_TOPIC = "bench.echo.requests"
+REPLY_TOPIC = "bench.echo.replies"
+ANALYTICS_TOPIC = "analytics"
+
+
+def percentiles(latencies_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies_ms)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+    return {"p50_ms": statistics.median(ordered), "p95_ms": at(0.95), "p99_ms": at(0.99)}
+
+
+class EchoClient:
+    """Publishes to the request topic and awaits the reply with the same correlation id."""
+
+    def __init__(self, bootstrap: str, fetch_wait_ms: int) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="bench-client")
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, client_id="bench-client", group_id=None, enable_auto_commit=False,
+            fetch_max_wait_ms=fetch_wait_ms,
+        )
+        self.waiting: dict[bytes, asyncio.Future[bytes]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EchoClient:
+        await self.producer.start()
+        await self.consumer.start()
+        partitions = sorted(await self.producer.partitions_for(REPLY_TOPIC))
+        tps = [TopicPartition(REPLY_TOPIC, p) for p in partitions]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def _read(self) -> None:
+        async for record in self.consumer:
+            for key, value in record.headers or ():
+                if key == "correlation_id":
+                    future = self.waiting.pop(bytes(value), None)
+                    if future is not None and not future.done():
+                        future.set_result(record.value or b"")
+
+    async def call(self, payload: bytes, timeout_s: float = 10) -> bytes:
+        correlation = uuid.uuid4().hex.encode()
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.waiting[correlation] = future
+        try:
+            await self.producer.send(
+                REQUEST_TOPIC, payload, headers=[("correlation_id", correlation), ("reply_to", REPLY_TOPIC.encode())],
+            )
+            return await asyncio.wait_for(future, timeout_s)
+        finally:
+            self.waiting.pop(correlation, None)
+
+
+async def _echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: int) -> dict[str, Any]:
+    payload = b"x" * 700  # about the size of the read path's reply for the 64×64 picture
+    async with EchoClient(bootstrap, fetch_wait_ms) as client:
+        for _ in range(20):  # warm-up: metadata, connections, the first fetches
+            await client.call(payload)
+        latencies: list[float] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(latencies) < 100_000:
+            started = time.perf_counter()
+            await client.call(payload)
+            latencies.append((time.perf_counter() - started) * 1000)
+        done = 0
+
+        async def worker(until: float) -> None:
+            nonlocal done
+            while time.monotonic() < until:
+                await client.call(payload)
+                done += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker(started + seconds) for _ in range(in_flight)))
+        elapsed = time.monotonic() - started
+    return {
+        "fetch_max_wait_ms": fetch_wait_ms,
+        "sequential": {"requests": len(latencies), **percentiles(latencies)},
+        "pipelined": {"in_flight": in_flight, "requests": done, "rps": done / elapsed},
+    }
+
+
+def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: int = 32) -> dict[str, Any]:
+    """Raw request/reply latency at one in flight and throughput at `in_flight`, through an echo process."""
+    responder = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.echo", bootstrap, REQUEST_TOPIC, str(fetch_wait_ms)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert responder.stdout is not None
+        ready = responder.stdout.readline().strip()
+        if ready != "ready":
+            responder.kill()
+            raise RuntimeError(f"echo responder did not start: {responder.stderr.read()[-500:] if responder.stderr else ''}")
+        return asyncio.run(_echo_floor(bootstrap, fetch_wait_ms, seconds, in_flight))
+    finally:
+        responder.terminate()
+        try:
+            responder.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            responder.kill()
+            responder.wait()
+
+
+def call_log_record(marker: str, index: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """One call log as the gateway's call-log emitter publishes it (value, headers).
+
+    Mirrors `Sender.publish`; change it here if the framework's wire format for domain events changes.
+    """
+    when = Timestamp()
+    when.GetCurrentTime()
+    log = analytics_pb2.CallLog(
+        transport="rest", service="pictures", method="GetPicture", status=200, latency_ms=1.5,
+        user_id="bench", time=when, request_id=f"{marker}-{index}",
+    )
+    headers = [("event", b"logdata"), ("content-type", b"application/x-protobuf"), ("reply_to", b"")]
+    return log.SerializeToString(), headers
+
+
+async def _call_logs(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM call_logs WHERE request_id NOT LIKE 'bench-ingest-%'"))
+    finally:
+        await connection.close()
+
+
+async def _ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float) -> dict[str, Any]:
+    marker = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="bench-ingest", linger_ms=5)
+    await producer.start()
+    try:
+        partitions = sorted(await producer.partitions_for(ANALYTICS_TOPIC))
+        tps = [TopicPartition(ANALYTICS_TOPIC, p) for p in partitions]
+        probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        await probe.start()
+        try:
+            start_offsets = await probe.end_offsets(tps)
+        finally:
+            await probe.stop()
+        connection = await asyncpg.connect(dsn)
+        try:
+            started = time.monotonic()
+            for first in range(0, records, 1000):
+                sends = []
+                for index in range(first, min(records, first + 1000)):
+                    value, headers = call_log_record(marker, index)
+                    sends.append(await producer.send(ANALYTICS_TOPIC, value, headers=headers))
+                await asyncio.gather(*sends)
+            published = time.monotonic() - started
+            stored = 0
+            while time.monotonic() - started < timeout_s:
+                stored = int(await connection.fetchval(
+                    "SELECT count(*) FROM call_logs WHERE request_id LIKE $1", f"{marker}-%"))
+                if stored >= records:
+                    break
+                await asyncio.sleep(0.05)
+            stored_after = time.monotonic() - started
+        finally:
+            await connection.close()
+    finally:
+        await producer.stop()
+
+    # The same records again, from the same offsets, by a bare consumer with the same fetch wait.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=fetch_wait_ms,
+    )
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        for tp in tps:
+            consumer.seek(tp, start_offsets[tp])
+        seen = 0
+        began = time.monotonic()
+        while seen < records and time.monotonic() - began < timeout_s:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for batch in batches.values():
+                seen += sum(1 for r in batch if r.headers and (r.value or b"").find(marker.encode()) >= 0)
+        consumed = time.monotonic() - began
+    finally:
+        await consumer.stop()
+    return {
+        "records": records,
+        "published_per_s": records / published,
+        "stored": stored,
+        "stored_per_s": stored / stored_after if stored_after else 0.0,
+        "stored_seconds": stored_after,
+        "raw_consumed": seen,
+        "raw_consumed_per_s": seen / consumed if consumed else 0.0,
+    }
+
+
+def ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float = 60) -> dict[str, Any]:
+    """Call logs published straight to analytics' topic: rows stored per second vs a bare consume of them."""
+    return asyncio.run(_ingestion(bootstrap, dsn, fetch_wait_ms, records, timeout_s))
+
+
+def call_logs_from_gateway(dsn: str) -> int:
+    """Rows analytics stored for real gateway calls (not the ingestion benchmark's own records)."""
+    return asyncio.run(_call_logs(dsn))
