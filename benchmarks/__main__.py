@@ -81,6 +81,7 @@ def measured_run(load: LoadGenerator, who: list[Tracked], url: str, headers: dic
     cpu = meter.stop()
     cpu["wrk"] = result.pop("loadgen_cpu_s")
     result["cpu_s"] = cpu
+    result["wall_s"] = meter.wall
     result["loadavg_before"] = load_before
     return result
 
@@ -91,9 +92,10 @@ def read_path(system: RunningSystem, prepared: Prepared, load: LoadGenerator, pl
     with Nginx(system.rest_url("pictures").removeprefix("http://")) as proxy:
         targets = read_targets(system, prepared, proxy.url)
         nginx_party = Tracked("nginx", proxy.pid, with_children=True)
+        warmup: dict[str, int] = {}
         for name in PATHS:  # warm-up: connections, channels, consumers, caches
             url, headers = targets[name]
-            load.run(url, headers, 8, 1)
+            warmup[name] = load.run(url, headers, 8, 1)["requests"]
         rounds: dict[str, list[dict[str, Any]]] = {p: [] for p in PATHS}
         for index in range(plan.rounds):
             order = PATHS[index % len(PATHS):] + PATHS[:index % len(PATHS)]
@@ -103,20 +105,24 @@ def read_path(system: RunningSystem, prepared: Prepared, load: LoadGenerator, pl
                 many = measured_run(load, counted, url, headers, plan.connections, plan.seconds)
                 one = measured_run(load, counted, url, headers, 1, plan.seconds_one)
                 rounds[name].append({"round": index, "many": many, "one": one})
+                errors = many.get("error_count", 0) + one.get("error_count", 0)
                 say(f"round {index + 1}/{plan.rounds} {name:<7} {many['rps']:8.0f} req/s  p50 {many['p50_ms']:7.2f} ms"
-                    f"  | 1 conn p50 {one['p50_ms']:6.2f} ms  errors {many.get('error_count', 0) + one.get('error_count', 0)}")
+                    f"  | 1 conn p50 {one['p50_ms']:6.2f} ms  errors {errors}")
         if profile:
             url, headers = targets["rest"]
-            report_profile(system, profile, load, url, headers, plan, out)
-    return report.summarize_read_path(rounds, plan.connections)
+            warmup["rest"] += report_profile(system, profile, load, url, headers, plan, out)
+    summary = report.summarize_read_path(rounds, plan.connections)
+    summary["unmeasured_requests"] = warmup
+    return summary
 
 
 def report_profile(system: RunningSystem, process: str, load: LoadGenerator, url: str, headers: dict[str, str],
-                   plan: Plan, out: Path) -> None:
-    """py-spy on one process during a /rest read run: a flame graph (SVG) and a speedscope profile."""
+                   plan: Plan, out: Path) -> int:
+    """py-spy on one process during /rest read runs: a flame graph (SVG) and a speedscope profile; requests sent."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     pid = str(system.info["pids"][process])
     seconds = max(5, plan.seconds)
+    sent = 0
     for fmt, suffix in (("flamegraph", "svg"), ("speedscope", "speedscope.json")):
         target = out / f"profile-{process}-rest.{suffix}"
         spy = subprocess.Popen(
@@ -124,7 +130,7 @@ def report_profile(system: RunningSystem, process: str, load: LoadGenerator, url
              "--output", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         time.sleep(1)  # attach before the load starts
-        load.run(url, headers, plan.connections, seconds)
+        sent += load.run(url, headers, plan.connections, seconds)["requests"]
         try:
             _, err = spy.communicate(timeout=seconds + 30)
         except subprocess.TimeoutExpired:
@@ -134,6 +140,7 @@ def report_profile(system: RunningSystem, process: str, load: LoadGenerator, url
             say(f"py-spy failed: {err.decode(errors='replace')[-300:]}")
         else:
             say(f"profile of {process} written to {target}")
+    return sent
 
 
 async def _uploads(system: RunningSystem, prepared: Prepared, plan: Plan) -> dict[str, Any]:
@@ -205,7 +212,7 @@ def fetch_wait_tradeoff(plan: Plan, load: LoadGenerator) -> dict[str, Any]:
             url, headers = read_targets(system, prepared)["events"]
             load.run(url, headers, 4, 1)
             one = measured_run(load, parties(system), url, headers, 1, plan.seconds_one)
-            raw = kafka_floor.echo_floor(system.bootstrap_servers, wait, max(1.0, plan.floor_seconds / 2), plan.connections)
+            raw = kafka_floor.echo_floor(system.bootstrap_servers, wait, max(1.0, plan.floor_seconds / 2))
             rest = idle(system, plan.idle_seconds)
         points.append({
             "fetch_max_wait_ms": wait, "events_p50_ms": one["p50_ms"], "events_requests": one["requests"],
@@ -234,18 +241,23 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
             prepared = asyncio.run(prepare(system))
             dsn = analytics_dsn(system)
             logs_before = kafka_floor.call_logs_from_gateway(dsn)
-            say(f"read path: {plan.rounds} round(s) of {', '.join(PATHS)}, wrk -t1 -c{plan.connections} -d{plan.seconds}s "
-                f"and -c1 -d{plan.seconds_one}s")
+            say(f"read path: {plan.rounds} round(s) of {', '.join(PATHS)}, "
+                f"wrk -t1 -c{plan.connections} -d{plan.seconds}s and -c1 -d{plan.seconds_one}s")
             results["read_path"] = read_path(system, prepared, load, plan, profile, out)
             results["events_floor"] = events_floor(system, fetch_wait, plan, results["read_path"])
             results["upload"] = asyncio.run(_uploads(system, prepared, plan))
             say(f"analytics ingestion: {plan.ingest_records} call logs")
-            results["analytics_ingestion"] = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records)
+            ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records)
+            results["analytics_ingestion"] = ingestion
             say(f"idle: {plan.idle_seconds:.0f} s with no traffic")
             results["idle"] = idle(system, plan.idle_seconds)
-            gateway_calls = sum(p["requests_all"] for n, p in results["read_path"]["paths"].items() if n in TRANSPORTS)
-            results["analytics_ingestion"]["gateway_calls_during_read_path"] = gateway_calls
-            results["analytics_ingestion"]["gateway_call_logs_stored"] = kafka_floor.call_logs_from_gateway(dsn) - logs_before
+            report.add_net_of_idle(results["read_path"], results["idle"])
+            # Every gateway call since `logs_before` should become one stored call log.
+            read = results["read_path"]
+            ingestion["gateway_calls"] = sum(
+                read["paths"][t]["requests_all"] + read["unmeasured_requests"][t] + results["upload"][t]["requests"]
+                for t in TRANSPORTS)
+            ingestion["gateway_call_logs_stored"] = kafka_floor.call_logs_from_gateway(dsn) - logs_before
         if plan.fetch_waits:
             results["fetch_wait"] = fetch_wait_tradeoff(plan, load)
         else:
@@ -257,7 +269,7 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one short round of everything; no fetch-wait sweep")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results", help="where the reports go")
     parser.add_argument("--profile", choices=("gateway", "pictures", "analytics", "users", "auth"),

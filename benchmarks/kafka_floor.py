@@ -129,7 +129,8 @@ def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: in
         ready = responder.stdout.readline().strip()
         if ready != "ready":
             responder.kill()
-            raise RuntimeError(f"echo responder did not start: {responder.stderr.read()[-500:] if responder.stderr else ''}")
+            reason = responder.stderr.read()[-500:] if responder.stderr else ""
+            raise RuntimeError(f"echo responder did not start: {reason}")
         return asyncio.run(_echo_floor(bootstrap, fetch_wait_ms, seconds, in_flight))
     finally:
         responder.terminate()
@@ -158,7 +159,8 @@ def call_log_record(marker: str, index: int) -> tuple[bytes, list[tuple[str, byt
 async def _call_logs(dsn: str) -> int:
     connection = await asyncpg.connect(dsn)
     try:
-        return int(await connection.fetchval("SELECT count(*) FROM call_logs WHERE request_id NOT LIKE 'bench-ingest-%'"))
+        query = "SELECT count(*) FROM call_logs WHERE request_id NOT LIKE 'bench-ingest-%'"
+        return int(await connection.fetchval(query))
     finally:
         await connection.close()
 

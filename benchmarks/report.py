@@ -50,15 +50,39 @@ def summarize_read_path(rounds: dict[str, list[dict[str, Any]]], connections: in
     return {"connections": connections, "paths": paths, "rounds": rounds}
 
 
+def add_net_of_idle(read: dict[str, Any], idle: dict[str, Any]) -> None:
+    """CPU per request less what each process burns at rest over the same wall time (its polling)."""
+    rates = {name: percent / 100 for name, percent in idle["cpu_percent_of_core"].items()}
+    for name, path in read["paths"].items():
+        many = [e["many"] for e in read["rounds"][name]]
+        wall = sum(r["wall_s"] for r in many)
+        requests = path["requests"]
+        path["cpu_us_per_request_net_of_idle"] = {
+            party: max(0.0, us - 1e6 * rates.get(party, 0.0) * wall / requests) if requests else 0.0
+            for party, us in path["cpu_us_per_request"].items()
+        }
+
+
 def _f(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
+
+
+def _cpu_table(paths: dict[str, Any], key: str) -> list[str]:
+    shown = [q for q in PARTIES if any(q in p[key] for p in paths.values())]
+    lines = ["| path | " + " | ".join(shown) + " | total (without wrk) |", "|---|" + "---:|" * (len(shown) + 1)]
+    for name, p in paths.items():
+        cpu = p[key]
+        total = sum(v for k, v in cpu.items() if k != "wrk")
+        cells = " | ".join(_f(cpu[q], 0) if q in cpu else "–" for q in shown)
+        lines.append(f"| {name} | {cells} | {_f(total, 0)} |")
+    return lines
 
 
 def markdown(r: dict[str, Any]) -> str:
     m = r["machine"]
     plan = r["plan"]
     read = r["read_path"]
-    loads = [run[k]["loadavg_before"][0] for entries in read["rounds"].values() for run in entries for k in ("many", "one")]
+    loads = [run[k]["loadavg_before"][0] for runs in read["rounds"].values() for run in runs for k in ("many", "one")]
     lines = [
         f"# `make bench` — {r['date']}{' (--quick)' if r['quick'] else ''}",
         "",
@@ -75,35 +99,31 @@ def markdown(r: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, p in read["paths"].items():
+        one = p["one"]
         lines.append(
-            f"| {LABELS[name]} | {_f(p['rps'], 0)} | {_f(p['p50_ms'], 2)} ms | {_f(p['p95_ms'], 2)} ms | {_f(p['p99_ms'], 2)} ms "
-            f"| {p.get('vs_direct', 0):.2f}× | {_f(p['one']['p50_ms'], 2)} ms | {p['one'].get('added_p50_ms', 0):+.2f} ms "
+            f"| {LABELS[name]} | {_f(p['rps'], 0)} | {_ms(p['p50_ms'])} | {_ms(p['p95_ms'])} | {_ms(p['p99_ms'])} "
+            f"| {p.get('vs_direct', 0):.2f}× | {_ms(one['p50_ms'])} | {one.get('added_p50_ms', 0):+.2f} ms "
             f"| {p['errors']} |")
-    shown = [q for q in PARTIES if any(q in p["cpu_us_per_request"] for p in read["paths"].values())]
-    lines += [
-        "",
-        f"CPU µs per request (utime+stime from /proc over the -c{read['connections']} runs ÷ requests served):",
-        "",
-        "| path | " + " | ".join(shown) + " | total (without wrk) |",
-        "|---|" + "---:|" * (len(shown) + 1),
-    ]
-    for name, p in read["paths"].items():
-        cpu = p["cpu_us_per_request"]
-        total = sum(v for k, v in cpu.items() if k != "wrk")
-        lines.append(f"| {name} | " + " | ".join(_f(cpu[q], 0) if q in cpu else "–" for q in shown) + f" | {_f(total, 0)} |")
+    lines += ["", f"CPU µs per request (utime+stime from /proc over the -c{read['connections']} runs ÷ requests):", ""]
+    lines += _cpu_table(read["paths"], "cpu_us_per_request")
+    if all("cpu_us_per_request_net_of_idle" in p for p in read["paths"].values()):
+        lines += ["", "The same, less each process's idle CPU (below) over the same wall time:", ""]
+        lines += _cpu_table(read["paths"], "cpu_us_per_request_net_of_idle")
 
     floor = r["events_floor"]
     raw = floor["raw"]
+    seq, pipe, gw = raw["sequential"], raw["pipelined"], floor["gateway_events"]
     lines += [
         "",
         f"## Events floor (same broker, fetch_max_wait_ms={raw['fetch_max_wait_ms']})",
         "",
         "| | p50 at 1 in flight | p95 | pipelined req/s | gateway ÷ raw |",
         "|---|---:|---:|---:|---:|",
-        f"| raw aiokafka request/reply (echo process) | {_f(raw['sequential']['p50_ms'], 2)} ms | "
-        f"{_f(raw['sequential']['p95_ms'], 2)} ms | {_f(raw['pipelined']['rps'], 0)} ({raw['pipelined']['in_flight']} in flight) | |",
-        f"| gateway `/events/pictures/{{id}}` | {_f(floor['gateway_events']['p50_ms_one_connection'], 2)} ms | | "
-        f"{_f(floor['gateway_events']['rps'], 0)} | p50 {floor['p50_vs_raw']:.2f}×, req/s {floor['rps_vs_raw']:.2f}× |",
+        f"| raw aiokafka request/reply (echo process) | {_ms(seq['p50_ms'])} | {_ms(seq['p95_ms'])} "
+        f"| {_f(pipe['rps'], 0)} ({pipe['in_flight']} in flight) | |",
+        f"| gateway `/events/pictures/{{id}}` (wrk, 1 and {read['connections']} connections) "
+        f"| {_ms(gw['p50_ms_one_connection'])} | | {_f(gw['rps'], 0)} "
+        f"| p50 {floor['p50_vs_raw']:.2f}×, req/s {floor['rps_vs_raw']:.2f}× |",
     ]
 
     fetch = r["fetch_wait"]
@@ -112,12 +132,13 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["| KAFKA_FETCH_MAX_WAIT_MS | events p50 at 1 conn | raw request/reply p50 | idle CPU, whole system |",
                   "|---:|---:|---:|---:|"]
         for pt in fetch["points"]:
-            lines.append(f"| {pt['fetch_max_wait_ms']} | {_f(pt['events_p50_ms'], 2)} ms | {_f(pt['raw_p50_ms'], 2)} ms "
+            lines.append(f"| {pt['fetch_max_wait_ms']} | {_ms(pt['events_p50_ms'])} | {_ms(pt['raw_p50_ms'])} "
                          f"| {_f(pt['idle_total_percent_of_core'])} % of a core |")
     else:
         lines.append(f"Skipped ({fetch.get('skipped', '')}).")
 
     up = r["upload"]
+    hwm_before, hwm_after = up["gateway_vmhwm_before_kib"] / 1024, up["gateway_vmhwm_after_kib"] / 1024
     lines += [
         "",
         f"## 5 MiB upload (`POST /{{t}}/pictures`, {plan['uploads']} per transport, base64 JSON body of "
@@ -130,33 +151,39 @@ def markdown(r: dict[str, Any]) -> str:
         u = up[t]
         lines.append(f"| {t} | {_f(u['mib_per_s'], 2)} | {_f(u['gateway_rss_growth_kib'] / 1024)} MiB "
                      f"| {u['growth_vs_payload']:.2f}× |")
-    lines.append(f"\nGateway VmHWM {up['gateway_vmhwm_before_kib'] / 1024:.0f} → {up['gateway_vmhwm_after_kib'] / 1024:.0f} MiB.")
+    lines += ["", f"Gateway VmHWM {hwm_before:.0f} → {hwm_after:.0f} MiB over the uploads."]
 
     a = r["analytics_ingestion"]
+    ratio = a["stored_per_s"] / a["raw_consumed_per_s"] if a["raw_consumed_per_s"] else 0.0
     lines += [
         "",
         f"## Analytics ingestion ({a['records']:,} call logs published straight to the `analytics` topic)",
         "",
         "| published/s | stored/s | raw aiokafka consume/s | stored ÷ raw |",
         "|---:|---:|---:|---:|",
-        f"| {_f(a['published_per_s'], 0)} | {_f(a['stored_per_s'], 0)} ({a['stored']:,} stored) | "
-        f"{_f(a['raw_consumed_per_s'], 0)} | {a['stored_per_s'] / a['raw_consumed_per_s'] if a['raw_consumed_per_s'] else 0:.2f}× |",
+        f"| {_f(a['published_per_s'], 0)} | {_f(a['stored_per_s'], 0)} ({a['stored']:,} stored) "
+        f"| {_f(a['raw_consumed_per_s'], 0)} | {ratio:.2f}× |",
         "",
-        f"Call logs stored for the read path's {a['gateway_calls_during_read_path']:,} gateway calls: "
-        f"{a['gateway_call_logs_stored']:,} (plus the warm-up's and set-up's calls).",
+        f"Gateway calls made by the benchmark: {a['gateway_calls']:,}; call logs analytics stored for them: "
+        f"{a['gateway_call_logs_stored']:,}.",
     ]
 
     idle = r["idle"]
+    percent = idle["cpu_percent_of_core"]
     lines += [
         "",
         f"## Idle CPU ({idle['seconds']:.0f} s with no traffic, % of one core)",
         "",
-        "| " + " | ".join(idle["cpu_percent_of_core"]) + " | total |",
-        "|" + "---:|" * (len(idle["cpu_percent_of_core"]) + 1),
-        "| " + " | ".join(_f(v) for v in idle["cpu_percent_of_core"].values()) + f" | {_f(idle['total_percent_of_core'])} |",
+        "| " + " | ".join(percent) + " | total |",
+        "|" + "---:|" * (len(percent) + 1),
+        "| " + " | ".join(_f(v) for v in percent.values()) + f" | {_f(idle['total_percent_of_core'])} |",
         "",
     ]
     return "\n".join(lines)
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.2f} ms"
 
 
 def chart(r: dict[str, Any], path: Path) -> None:
@@ -173,7 +200,8 @@ def chart(r: dict[str, Any], path: Path) -> None:
                  f"fetch wait {r['fetch_max_wait_ms']} ms{' (--quick)' if r['quick'] else ''}", fontsize=10)
 
     ax = axes[0][0]
-    bars = ax.bar(names, [read[n]["rps"] for n in names], color=["#777", "#999", "#1f77b4", "#2ca02c", "#ff7f0e"][:len(names)])
+    colors = ["#777", "#999", "#1f77b4", "#2ca02c", "#ff7f0e"][:len(names)]
+    bars = ax.bar(names, [read[n]["rps"] for n in names], color=colors)
     for bar, n in zip(bars, names, strict=True):
         ax.annotate(f"{read[n].get('vs_direct', 0):.2f}×", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=9)
@@ -185,11 +213,12 @@ def chart(r: dict[str, Any], path: Path) -> None:
     for party in PARTIES:
         if party == "wrk":
             continue
-        values = [read[n]["cpu_us_per_request"].get(party, 0.0) for n in names]
+        values = [read[n].get("cpu_us_per_request_net_of_idle", read[n]["cpu_us_per_request"]).get(party, 0.0)
+                  for n in names]
         if any(values):
             ax.bar(names, values, bottom=bottom, label=party)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_title("CPU µs per request, by process", fontsize=10)
+    ax.set_title("CPU µs per request, by process (less idle CPU)", fontsize=10)
     ax.set_ylabel("µs")
     ax.legend(fontsize=8)
 

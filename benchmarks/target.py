@@ -98,9 +98,9 @@ async def prepare(system: RunningSystem, width: int = 64, height: int = 64) -> P
             if response.status != 201:
                 raise RuntimeError(f"signup failed: {response.status} {body}")
         token = str(body["access_token"])
+        upload = {"title": "benchmark", "base64": base64.b64encode(picture).decode()}
         async with session.post(
-            f"{system.gateway_url}/rest/pictures", json={"title": "benchmark", "base64": base64.b64encode(picture).decode()},
-            headers={"Authorization": f"Bearer {token}"},
+            f"{system.gateway_url}/rest/pictures", json=upload, headers={"Authorization": f"Bearer {token}"},
         ) as response:
             created: Any = await response.json()
             if response.status != 201:
@@ -115,7 +115,10 @@ async def prepare(system: RunningSystem, width: int = 64, height: int = 64) -> P
     return prepared
 
 
-def read_targets(system: RunningSystem, prepared: Prepared, nginx_url: str | None = None) -> dict[str, tuple[str, dict[str, str]]]:
+Target = tuple[str, dict[str, str]]
+
+
+def read_targets(system: RunningSystem, prepared: Prepared, nginx_url: str | None = None) -> dict[str, Target]:
     """Every read path by name: its URL and headers. `nginx` only when a proxy URL is given."""
     path = f"/pictures/{prepared.picture_id}"
     targets = {
