@@ -6,6 +6,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from benchmarks.compare import compare
+
 LABELS = {
     "direct": "pictures service called directly",
     "nginx": "nginx → pictures service",
@@ -177,6 +179,10 @@ def markdown(r: dict[str, Any]) -> str:
         "| " + " | ".join(percent) + " | total |",
         "|" + "---:|" * (len(percent) + 1),
         "| " + " | ".join(_f(v) for v in percent.values()) + f" | {_f(idle['total_percent_of_core'])} |",
+        "",
+        "## Against the targets of issue 11",
+        "",
+        compare(r),
         "",
     ]
     return "\n".join(lines)
