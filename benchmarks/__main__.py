@@ -30,6 +30,7 @@ from benchmarks.procs import CpuMeter, RssSampler, Tracked, loadavg, machine, st
 from benchmarks.target import (
     Prepared,
     analytics_dsn,
+    direct_headers,
     effective_fetch_wait_ms,
     gateway_headers,
     parties,
@@ -189,17 +190,25 @@ def idle(system: RunningSystem, seconds: float, settle: float = 3) -> dict[str, 
             "total_percent_of_core": sum(percent.values())}
 
 
-def events_floor(system: RunningSystem, fetch_wait: int, plan: Plan, read: dict[str, Any]) -> dict[str, Any]:
+def events_floor(system: RunningSystem, prepared: Prepared, fetch_wait: int, plan: Plan,
+                 read: dict[str, Any]) -> dict[str, Any]:
     raw = kafka_floor.echo_floor(system.bootstrap_servers, fetch_wait, plan.floor_seconds, plan.connections)
+    service = kafka_floor.service_over_events(
+        system.bootstrap_servers, fetch_wait, "pictures", "getpicture", {"id": prepared.picture_id},
+        direct_headers(prepared), plan.floor_seconds, plan.connections)
     gateway = read["paths"]["events"]
     say(f"events floor: raw p50 {raw['sequential']['p50_ms']:.2f} ms, {raw['pipelined']['rps']:.0f} req/s pipelined; "
+        f"pictures over Kafka p50 {service['sequential']['p50_ms']:.2f} ms, {service['pipelined']['rps']:.0f} req/s; "
         f"gateway /events p50 {gateway['one']['p50_ms']:.2f} ms, {gateway['rps']:.0f} req/s")
     return {
         "raw": raw,
+        "service_direct": service,
         "gateway_events": {"p50_ms_one_connection": gateway["one"]["p50_ms"], "rps": gateway["rps"],
                            "requests": gateway["requests"]},
         "p50_vs_raw": gateway["one"]["p50_ms"] / raw["sequential"]["p50_ms"],
         "rps_vs_raw": gateway["rps"] / raw["pipelined"]["rps"],
+        "service_direct_p50_vs_raw": service["sequential"]["p50_ms"] / raw["sequential"]["p50_ms"],
+        "service_direct_rps_vs_raw": service["pipelined"]["rps"] / raw["pipelined"]["rps"],
     }
 
 
@@ -244,7 +253,7 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
             say(f"read path: {plan.rounds} round(s) of {', '.join(PATHS)}, "
                 f"wrk -t1 -c{plan.connections} -d{plan.seconds}s and -c1 -d{plan.seconds_one}s")
             results["read_path"] = read_path(system, prepared, load, plan, profile, out)
-            results["events_floor"] = events_floor(system, fetch_wait, plan, results["read_path"])
+            results["events_floor"] = events_floor(system, prepared, fetch_wait, plan, results["read_path"])
             results["upload"] = asyncio.run(_uploads(system, prepared, plan))
             say(f"analytics ingestion: {plan.ingest_records} call logs")
             ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records)

@@ -52,6 +52,8 @@ METRICS: list[Metric] = [
     ("/grpc req/s ÷ /rest req/s", lambda r: _rps("grpc", r) / _rps("rest", r), "≥ 1.0"),
     ("events p50 ÷ raw request/reply p50", lambda r: r["events_floor"]["p50_vs_raw"], "≤ 1.3"),
     ("events req/s ÷ raw pipelined req/s", lambda r: r["events_floor"]["rps_vs_raw"], "≥ 0.8"),
+    ("pictures over Kafka, no gateway: p50 ÷ raw", lambda r: r["events_floor"]["service_direct_p50_vs_raw"], ""),
+    ("pictures over Kafka, no gateway: req/s ÷ raw", lambda r: r["events_floor"]["service_direct_rps_vs_raw"], ""),
     ("idle CPU, whole system (% of a core)", lambda r: r["idle"]["total_percent_of_core"], "≤ 10"),
     *((f"5 MiB upload over {t}: gateway RSS growth × payload", _upload_growth(t), "≤ 4")
       for t in ("rest", "grpc", "events")),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +39,27 @@ def percentiles(latencies_ms: list[float]) -> dict[str, float]:
     return {"p50_ms": statistics.median(ordered), "p95_ms": at(0.95), "p99_ms": at(0.99)}
 
 
-class EchoClient:
-    """Publishes to the request topic and awaits the reply with the same correlation id."""
+class RequestReplyClient:
+    """Publishes to a request topic and awaits the reply with the same correlation id on a reply topic."""
 
-    def __init__(self, bootstrap: str, fetch_wait_ms: int) -> None:
+    def __init__(self, bootstrap: str, fetch_wait_ms: int, request_topic: str, reply_topic: str,
+                 headers: dict[str, str] | None = None) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="bench-client")
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, client_id="bench-client", group_id=None, enable_auto_commit=False,
             fetch_max_wait_ms=fetch_wait_ms,
         )
-        self.waiting: dict[bytes, asyncio.Future[bytes]] = {}
+        self.request_topic = request_topic
+        self.reply_topic = reply_topic
+        self.headers = [(k, v.encode()) for k, v in (headers or {}).items()]
+        self.waiting: dict[bytes, asyncio.Future[str]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> EchoClient:
+    async def __aenter__(self) -> RequestReplyClient:
         await self.producer.start()
         await self.consumer.start()
-        partitions = sorted(await self.producer.partitions_for(REPLY_TOPIC))
-        tps = [TopicPartition(REPLY_TOPIC, p) for p in partitions]
+        partitions = sorted(await self.producer.partitions_for(self.reply_topic))
+        tps = [TopicPartition(self.reply_topic, p) for p in partitions]
         self.consumer.assign(tps)
         await self.consumer.seek_to_end(*tps)
         for tp in tps:
@@ -71,52 +76,65 @@ class EchoClient:
 
     async def _read(self) -> None:
         async for record in self.consumer:
-            for key, value in record.headers or ():
-                if key == "correlation_id":
-                    future = self.waiting.pop(bytes(value), None)
-                    if future is not None and not future.done():
-                        future.set_result(record.value or b"")
+            headers = dict(record.headers or ())
+            future = self.waiting.pop(bytes(headers.get("correlation_id", b"")), None)
+            if future is not None and not future.done():
+                future.set_result(bytes(headers.get("status", b"OK")).decode())
 
-    async def call(self, payload: bytes, timeout_s: float = 10) -> bytes:
+    async def call(self, payload: bytes, timeout_s: float = 10) -> str:
+        """The reply's status (`OK` when the reply carries none, as the echo's)."""
         correlation = uuid.uuid4().hex.encode()
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.waiting[correlation] = future
         try:
-            await self.producer.send(
-                REQUEST_TOPIC, payload, headers=[("correlation_id", correlation), ("reply_to", REPLY_TOPIC.encode())],
-            )
+            await self.producer.send(self.request_topic, payload, headers=[
+                *self.headers, ("correlation_id", correlation), ("reply_to", self.reply_topic.encode()),
+            ])
             return await asyncio.wait_for(future, timeout_s)
         finally:
             self.waiting.pop(correlation, None)
 
 
-async def _echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: int) -> dict[str, Any]:
-    payload = b"x" * 700  # about the size of the read path's reply for the 64×64 picture
-    async with EchoClient(bootstrap, fetch_wait_ms) as client:
+async def _request_reply(make_client: Callable[[], RequestReplyClient], payload: bytes, seconds: float,
+                         in_flight: int) -> dict[str, Any]:
+    async with make_client() as client:
         for _ in range(20):  # warm-up: metadata, connections, the first fetches
             await client.call(payload)
         latencies: list[float] = []
+        failed = 0
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and len(latencies) < 100_000:
             started = time.perf_counter()
-            await client.call(payload)
+            failed += await client.call(payload) != "OK"
             latencies.append((time.perf_counter() - started) * 1000)
         done = 0
 
         async def worker(until: float) -> None:
-            nonlocal done
+            nonlocal done, failed
             while time.monotonic() < until:
-                await client.call(payload)
+                failed += await client.call(payload) != "OK"
                 done += 1
 
         started = time.monotonic()
         await asyncio.gather(*(worker(started + seconds) for _ in range(in_flight)))
         elapsed = time.monotonic() - started
     return {
-        "fetch_max_wait_ms": fetch_wait_ms,
         "sequential": {"requests": len(latencies), **percentiles(latencies)},
         "pipelined": {"in_flight": in_flight, "requests": done, "rps": done / elapsed},
+        "failed": failed,
     }
+
+
+def service_over_events(bootstrap: str, fetch_wait_ms: int, topic: str, event: str, body: dict[str, Any],
+                        headers: dict[str, str], seconds: float, in_flight: int = 32) -> dict[str, Any]:
+    """A service called straight over Kafka, as the gateway's sender does, without the gateway's HTTP hop."""
+    def make_client() -> RequestReplyClient:
+        return RequestReplyClient(bootstrap, fetch_wait_ms, topic, "results", {
+            **headers, "event": event, "content-type": "application/json",
+        })
+
+    result = asyncio.run(_request_reply(make_client, json.dumps(body).encode(), seconds, in_flight))
+    return {"fetch_max_wait_ms": fetch_wait_ms, **result}
 
 
 def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: int = 32) -> dict[str, Any]:
@@ -132,7 +150,12 @@ def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: in
             responder.kill()
             reason = responder.stderr.read()[-500:] if responder.stderr else ""
             raise RuntimeError(f"echo responder did not start: {reason}")
-        return asyncio.run(_echo_floor(bootstrap, fetch_wait_ms, seconds, in_flight))
+        payload = b"x" * 700  # about the size of the read path's reply for the 64×64 picture
+        def make_client() -> RequestReplyClient:
+            return RequestReplyClient(bootstrap, fetch_wait_ms, REQUEST_TOPIC, REPLY_TOPIC)
+
+        result = asyncio.run(_request_reply(make_client, payload, seconds, in_flight))
+        return {"fetch_max_wait_ms": fetch_wait_ms, **result}
     finally:
         responder.terminate()
         try:

@@ -115,14 +115,19 @@ def markdown(r: dict[str, Any]) -> str:
     floor = r["events_floor"]
     raw = floor["raw"]
     seq, pipe, gw = raw["sequential"], raw["pipelined"], floor["gateway_events"]
+    direct = floor["service_direct"]
     lines += [
         "",
         f"## Events floor (same broker, fetch_max_wait_ms={raw['fetch_max_wait_ms']})",
         "",
-        "| | p50 at 1 in flight | p95 | pipelined req/s | gateway ÷ raw |",
+        "| | p50 at 1 in flight | p95 | pipelined req/s | ÷ raw |",
         "|---|---:|---:|---:|---:|",
         f"| raw aiokafka request/reply (echo process) | {_ms(seq['p50_ms'])} | {_ms(seq['p95_ms'])} "
         f"| {_f(pipe['rps'], 0)} ({pipe['in_flight']} in flight) | |",
+        f"| pictures service called straight over Kafka (`getpicture`, replies on `results`) "
+        f"| {_ms(direct['sequential']['p50_ms'])} | {_ms(direct['sequential']['p95_ms'])} "
+        f"| {_f(direct['pipelined']['rps'], 0)} | p50 {floor['service_direct_p50_vs_raw']:.2f}×, "
+        f"req/s {floor['service_direct_rps_vs_raw']:.2f}× |",
         f"| gateway `/events/pictures/{{id}}` (wrk, 1 and {read['connections']} connections) "
         f"| {_ms(gw['p50_ms_one_connection'])} | | {_f(gw['rps'], 0)} "
         f"| p50 {floor['p50_vs_raw']:.2f}×, req/s {floor['rps_vs_raw']:.2f}× |",

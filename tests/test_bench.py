@@ -40,7 +40,9 @@ def test_quick_benchmark_writes_json_markdown_and_chart_with_every_section(tmp_p
     assert "nginx" in paths["nginx"]["cpu_us_per_request"]
 
     floor = results["events_floor"]
-    assert floor["raw"]["sequential"]["requests"] > 0 and floor["raw"]["pipelined"]["requests"] > 0
+    for floor_part in (floor["raw"], floor["service_direct"]):
+        assert floor_part["sequential"]["requests"] > 0 and floor_part["pipelined"]["requests"] > 0
+        assert floor_part["failed"] == 0
 
     for transport in ("rest", "grpc", "events"):
         upload = results["upload"][transport]
