@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import datetime
 import json
 import shutil
@@ -283,9 +284,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results", help="where the reports go")
     parser.add_argument("--profile", choices=("gateway", "pictures", "analytics", "users", "auth"),
                         help="also record a py-spy profile of this process during a /rest read run")
+    parser.add_argument("--rounds", type=int, help="read-path rounds (3; 1 with --quick)")
+    parser.add_argument("--seconds", type=int, help="each read-path wrk run at 32 connections (5 s; 1 s with --quick)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     plan = Plan.of(args.quick)
+    if args.rounds or args.seconds:
+        plan = dataclasses.replace(
+            plan, rounds=max(1, args.rounds or plan.rounds), seconds=max(1, args.seconds or plan.seconds))
     started = time.monotonic()
     results = run(plan, args.out, args.profile, args.quick)
     results["harness_seconds"] = round(time.monotonic() - started, 1)
