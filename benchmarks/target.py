@@ -49,7 +49,9 @@ def gateway_headers(prepared: Prepared) -> dict[str, str]:
 @contextmanager
 def running_system(extra_env: dict[str, str] | None = None) -> Iterator[RunningSystem]:
     with tempfile.TemporaryDirectory(prefix="trident-bench-") as state:
-        system = start_system(Path(state) / "state", extra_env=extra_env)
+        # One token serves the whole run, however long --rounds and --seconds make it.
+        env = {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600), **(extra_env or {})}
+        system = start_system(Path(state) / "state", extra_env=env)
         try:
             yield system
         finally:
