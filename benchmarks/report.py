@@ -34,6 +34,7 @@ def summarize_read_path(rounds: dict[str, list[dict[str, Any]]], connections: in
                 cpu[party] = cpu.get(party, 0.0) + seconds
         paths[name] = {
             "rps": _median(many, "rps"),
+            "rps_rounds": [r["rps"] for r in many],
             "p50_ms": _median(many, "p50_ms"), "p95_ms": _median(many, "p95_ms"), "p99_ms": _median(many, "p99_ms"),
             "requests": requests,
             "requests_all": requests + sum(r["requests"] for r in one),
@@ -97,15 +98,16 @@ def markdown(r: dict[str, Any]) -> str:
         f"## Read path: `GET /pictures/{{id}}` of a 64×64 PNG (wrk -t1 -c{read['connections']} -d{plan['seconds']}s, "
         f"{plan['rounds']} interleaved round(s); medians)",
         "",
-        "| path | req/s | p50 | p95 | p99 | vs direct | p50 at 1 conn | added p50 at 1 conn | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| path | req/s | p50 | p95 | p99 | vs direct | p50 at 1 conn | added p50 at 1 conn | errors "
+        "| req/s per round |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, p in read["paths"].items():
         one = p["one"]
         lines.append(
             f"| {LABELS[name]} | {_f(p['rps'], 0)} | {_ms(p['p50_ms'])} | {_ms(p['p95_ms'])} | {_ms(p['p99_ms'])} "
             f"| {p.get('vs_direct', 0):.2f}× | {_ms(one['p50_ms'])} | {one.get('added_p50_ms', 0):+.2f} ms "
-            f"| {p['errors']} |")
+            f"| {p['errors']} | {' / '.join(_f(x, 0) for x in p.get('rps_rounds', []))} |")
     lines += ["", f"CPU µs per request (utime+stime from /proc over the -c{read['connections']} runs ÷ requests):", ""]
     lines += _cpu_table(read["paths"], "cpu_us_per_request")
     if all("cpu_us_per_request_net_of_idle" in p for p in read["paths"].values()):
