@@ -257,7 +257,8 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
             results["events_floor"] = events_floor(system, prepared, fetch_wait, plan, results["read_path"])
             results["upload"] = asyncio.run(_uploads(system, prepared, plan))
             say(f"analytics ingestion: {plan.ingest_records} call logs")
-            ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records)
+            ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records,
+                                              system.internal_key)
             results["analytics_ingestion"] = ingestion
             say(f"idle: {plan.idle_seconds:.0f} s with no traffic")
             results["idle"] = idle(system, plan.idle_seconds)

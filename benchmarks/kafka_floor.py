@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import analytics_pb2
+from internal.common.tokens import InternalTokens
 
 ROOT = Path(__file__).resolve().parents[1]
 # Harness-only topics, created by the development broker on first use (the application never does this).
@@ -165,7 +166,7 @@ def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: in
             responder.wait()
 
 
-def call_log_record(marker: str, index: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+def call_log_record(marker: str, index: int, token: str) -> tuple[bytes, list[tuple[str, bytes]]]:
     """One call log as the gateway's call-log emitter publishes it (value, headers).
 
     Mirrors `Sender.publish`; change it here if the framework's wire format for domain events changes.
@@ -176,7 +177,8 @@ def call_log_record(marker: str, index: int) -> tuple[bytes, list[tuple[str, byt
         transport="rest", service="pictures", method="GetPicture", status=200, latency_ms=1.5,
         user_id="bench", time=when, request_id=f"{marker}-{index}",
     )
-    headers = [("event", b"logdata"), ("content-type", b"application/x-protobuf"), ("reply_to", b"")]
+    headers = [("event", b"logdata"), ("content-type", b"application/x-protobuf"), ("reply_to", b""),
+               ("authorization", f"Bearer {token}".encode())]
     return log.SerializeToString(), headers
 
 
@@ -205,11 +207,12 @@ def _start_counter(
     return counter
 
 
-async def _ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float) -> dict[str, Any]:
+async def _ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float,
+                     token: str) -> dict[str, Any]:
     marker = f"bench-ingest-{uuid.uuid4().hex[:8]}"
     counter = _start_counter(bootstrap, fetch_wait_ms, marker, records, timeout_s)
     try:
-        return await _measure_ingestion(bootstrap, dsn, fetch_wait_ms, records, timeout_s, marker, counter)
+        return await _measure_ingestion(bootstrap, dsn, fetch_wait_ms, records, timeout_s, marker, counter, token)
     finally:
         if counter.poll() is None:
             counter.kill()
@@ -217,7 +220,7 @@ async def _ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int,
 
 
 async def _measure_ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float,
-                             marker: str, counter: subprocess.Popen[str]) -> dict[str, Any]:
+                             marker: str, counter: subprocess.Popen[str], token: str) -> dict[str, Any]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="bench-ingest", linger_ms=5)
     await producer.start()
     try:
@@ -236,7 +239,7 @@ async def _measure_ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, recor
             for first in range(0, records, 1000):
                 sends = []
                 for index in range(first, min(records, first + 1000)):
-                    value, headers = call_log_record(marker, index)
+                    value, headers = call_log_record(marker, index, token)
                     sends.append(await producer.send(ANALYTICS_TOPIC, value, headers=headers))
                 await asyncio.gather(*sends)
             published = time.monotonic() - started
@@ -293,9 +296,14 @@ async def _measure_ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, recor
     }
 
 
-def ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, timeout_s: float = 60) -> dict[str, Any]:
-    """Call logs published straight to analytics' topic: rows stored per second vs a bare consume of them."""
-    return asyncio.run(_ingestion(bootstrap, dsn, fetch_wait_ms, records, timeout_s))
+def ingestion(bootstrap: str, dsn: str, fetch_wait_ms: int, records: int, internal_key: str,
+              timeout_s: float = 60) -> dict[str, Any]:
+    """Call logs published straight to analytics' topic: rows stored per second vs a bare consume of them.
+
+    They carry the gateway's internal token, as the gateway's own call logs do (analytics takes no others).
+    """
+    token = InternalTokens(internal_key, "gateway").mint("", "")
+    return asyncio.run(_ingestion(bootstrap, dsn, fetch_wait_ms, records, timeout_s, token))
 
 
 def call_logs_from_gateway(dsn: str) -> int:

@@ -34,12 +34,9 @@ class Prepared:
 
 
 def direct_headers(prepared: Prepared) -> dict[str, str]:
-    """How a caller other than the gateway identifies the user to the pictures service.
-
-    Today the service trusts the `x-user-id` header the gateway sets; issue 10 replaces it with a token.
-    This is the one place to change when it does.
-    """
-    return {"x-user-id": prepared.user_id}
+    """How a caller other than the gateway identifies the user to the pictures service: their access token,
+    which the service verifies itself (once per token, then from its cache)."""
+    return {"Authorization": f"Bearer {prepared.token}"}
 
 
 def gateway_headers(prepared: Prepared) -> dict[str, str]:
