@@ -80,7 +80,8 @@ def start_up(state_dir: Path, *flags: str, cwd: Path = ROOT, extra_env: dict[str
             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     up_json = state_dir / "up.json"
     deadline = time.monotonic() + timeout
-    while not up_json.exists():
+    # A killed launcher's up.json may still be there until this one cleans it up.
+    while _launcher_of(up_json) != process.pid:
         if process.poll() is not None:
             raise RuntimeError(f"trident up exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
         if time.monotonic() > deadline:
@@ -88,6 +89,13 @@ def start_up(state_dir: Path, *flags: str, cwd: Path = ROOT, extra_env: dict[str
             raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.2)
     return Up(process, state_dir, log_path, json.loads(up_json.read_text()))
+
+
+def _launcher_of(up_json: Path) -> int | None:
+    try:
+        return int(json.loads(up_json.read_text())["launcher_pid"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def ctrl_c(up: Up, timeout: float = 90) -> int:
