@@ -36,6 +36,7 @@ from internal.common.runtime.supervisor import Child, Supervisor, log
 
 TOPIC_PARTITIONS = 3
 DEV_FETCH_MAX_WAIT_MS = 5
+DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
 # The name of the one child of `--one-process`.
 ONE_PROCESS = "all"
 # Paths whose change under `--reload` restarts every process (a change under internal/services/<name>/
@@ -227,6 +228,7 @@ class System:
             from internal.common.mq.devbroker import DevBroker
 
             self._broker = DevBroker()
+            _join_groups_at_once(self._broker)
             self._broker.create_topics(mq.system_topics(self.contract, reply_topic), partitions=TOPIC_PARTITIONS)
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
@@ -237,6 +239,11 @@ class System:
             common.pop(private, None)  # what one process is given, the others are not
         if fetch_wait:
             common["KAFKA_FETCH_MAX_WAIT_MS"] = fetch_wait
+        if self._broker is not None:
+            # A consumer killed with its process stays a group member until its session times out, and its
+            # restarted successor waits that long for an assignment; short here, where one machine runs it all.
+            for variable, value in DEV_CONSUMER_SESSION.items():
+                common.setdefault(variable, value)
         for service in self.services:
             common[f"PEERS__{service.upper()}__REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
             common[f"PEERS__{service.upper()}__GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
@@ -377,6 +384,19 @@ class System:
             self._pg_watchdog.wait(timeout=30)
             self._pg_watchdog = None
         self.state.release()
+
+
+def _join_groups_at_once(broker: Any) -> None:
+    """No initial rebalance delay (librdkafka's mock waits 3 s by default before a group's first assignment,
+    which every consumer's start then waits out). Belongs in DevBroker; here until mq takes it."""
+    import ctypes
+
+    lib, cluster = getattr(broker, "_lib", None), getattr(broker, "_cluster", None)
+    setter = getattr(lib, "rd_kafka_mock_group_initial_rebalance_delay_ms", None)
+    if setter is not None and cluster is not None:
+        setter.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+        setter.restype = None
+        setter(cluster, 0)
 
 
 def ready(url: str) -> bool:
