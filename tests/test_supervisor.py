@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -419,3 +420,70 @@ def socket_listening(port: int) -> Iterator[None]:
         server.bind(("127.0.0.1", port))
         server.listen()
         yield
+
+
+async def test_reload_restarts_the_process_whose_handler_was_edited_and_it_answers_the_new_way(
+        tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "node_modules", ".trident", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"))
+    up = start_up(tmp_path / "state", "--reload", cwd=copy)
+    try:
+        async with GatewayClient(up.gateway_url) as gateway:
+            username, signup = await gateway.signup("rest", f"reload_{tmp_path.name[-8:].lower()}")
+            token = signup.body["access_token"]
+            assert (await gateway.request("GET", "/rest/me", token=token)).body["username"] == username
+            service = copy / "internal" / "services" / "users" / "service.py"
+            before = service.read_text()
+            edited = before.replace(
+                '            raise NotFound("user not found")\n        return _to_proto(row)\n\n'
+                '    async def get_user_by_username',
+                '            raise NotFound("user not found")\n        user = _to_proto(row)\n'
+                '        user.username = user.username.upper()\n        return user\n\n'
+                '    async def get_user_by_username', 1)
+            assert edited != before
+            service.write_text(edited)
+            edited_at = time.monotonic()
+            for _ in range(600):
+                me = await gateway.request("GET", "/rest/me", token=token)
+                if me.status == 200 and me.body["username"] == username.upper():
+                    break
+                assert time.monotonic() < edited_at + 60, up.logs()[-3000:]
+                await asyncio.sleep(0.1)
+            print(f"\nthe edited handler answered {time.monotonic() - edited_at:.1f}s after the edit")
+            for transport in ("grpc", "events"):
+                me = await gateway.request("GET", f"/{transport}/me", token=token)
+                assert (me.status, me.body["username"]) == (200, username.upper())
+        restarts = {name: p["restarts"] for name, p in up.refresh()["processes"].items()}
+        assert restarts == {"users": 1, "auth": 0, "pictures": 0, "analytics": 0, "gateway": 0}
+        assert "restarting users (code changed)" in up.logs()
+    finally:
+        assert ctrl_c(up) == 0
+
+
+async def test_a_postgresql_orphaned_with_its_watchdog_is_stopped_by_the_next_run(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = start_up(state)
+    try:
+        async with GatewayClient(first.gateway_url) as gateway:
+            username, _ = await gateway.signup("grpc")
+        postgres = first.info["postgres_pid"]
+        watchdogs = [pid for pid in first.system_pids() if "guard.py postgres" in _cmdline(pid)]
+        assert len(watchdogs) == 1
+        # Nothing is left to stop PostgreSQL: it outlives this launcher.
+        for pid in (first.info["launcher_pid"], *watchdogs):
+            os.kill(pid, signal.SIGKILL)
+        assert wait_gone([first.info["launcher_pid"], *first.info["pids"].values(), *watchdogs], within=5.0) == []
+        assert _alive(postgres)
+    finally:
+        first.process.wait()
+    second = start_up(state)
+    try:
+        assert not _alive(postgres)
+        assert "stopping PostgreSQL left over from a launcher that died" in second.logs()
+        async with GatewayClient(second.gateway_url) as gateway:
+            login = await gateway.request("POST", "/rest/login", {"username": username, "password": "correct horse"})
+            assert login.status == 200, login.body
+    finally:
+        assert ctrl_c(second) == 0
+    assert wait_gone(second.system_pids(), within=5.0) == []
