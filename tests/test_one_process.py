@@ -5,9 +5,10 @@ The tests below are the suite's own functions, imported: here the `system` they 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.conftest import RunningSystem, start_system, stop_system
@@ -45,9 +46,27 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
 def test_every_service_and_the_gateway_listen_in_one_os_process(system: RunningSystem) -> None:
     assert system.info["one_process"] is True
     assert list(system.info["pids"]) == ["all"]
-    listening = {c.laddr.port for c in psutil.Process(system.info["pids"]["all"]).net_connections("tcp")
-                 if c.status == psutil.CONN_LISTEN}
+    listening = listening_ports(system.info["pids"]["all"])
     ports = [int(system.gateway_url.rsplit(":", 1)[1])]
     for service in ("users", "auth", "pictures", "analytics"):
         ports += [int(system.rest_url(service).rsplit(":", 1)[1]), int(system.grpc_target(service).rsplit(":", 1)[1])]
     assert set(ports) <= listening
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports `pid` listens on: its socket inodes matched against /proc/net/tcp's LISTEN rows."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
