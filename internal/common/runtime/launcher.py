@@ -360,9 +360,10 @@ class System:
             if Path(relative).suffix not in RELOADED_SUFFIXES:
                 continue
             parts = relative.split("/")
-            if self.one_process and (relative.startswith(SHARED_CODE) or parts[:2] == ["internal", "services"]):
+            shared = any(relative == p or relative.startswith(p + "/") for p in SHARED_CODE)
+            if self.one_process and (shared or parts[:2] == ["internal", "services"]):
                 return [ONE_PROCESS]
-            if relative.startswith(SHARED_CODE):
+            if shared:
                 return list(self.supervisor.children)
             if parts[:2] == ["internal", "services"]:
                 if len(parts) < 4 or parts[2] not in self.supervisor.children:
