@@ -23,6 +23,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from internal.common.runtime.launcher import ONE_PROCESS, System
+from internal.common.runtime.supervisor import Child, Supervisor
+from internal.services.registry import REGISTRY
 from tests.client import TRANSPORTS, GatewayClient, Reply
 from tests.conftest import ROOT, free_port_base
 from tests.images import png
@@ -487,3 +490,42 @@ async def test_a_postgresql_orphaned_with_its_watchdog_is_stopped_by_the_next_ru
     finally:
         assert ctrl_c(second) == 0
     assert wait_gone(second.system_pids(), within=5.0) == []
+
+
+def test_a_process_that_keeps_crashing_is_restarted_with_doubling_back_off(tmp_path: Path) -> None:
+    child = Child("crasher", [sys.executable, "-c", "import sys; sys.exit(3)"], dict(os.environ), tmp_path)
+    supervisor = Supervisor({"crasher": child})
+    supervisor.start_all()
+    delays: list[tuple[int, float]] = []
+    deadline = time.monotonic() + 30
+    while child.restarts < 3:
+        assert time.monotonic() < deadline
+        supervisor.tick()
+        if child.restart_at is not None and (not delays or delays[-1][0] != child.restarts):
+            delays.append((child.restarts, round(child.restart_at - time.monotonic(), 1)))
+        time.sleep(0.02)
+    assert [restarts for restarts, _ in delays] == [0, 1, 2]
+    # The next back-off doubles each time; the waits seen are at most those.
+    assert child.delay == 4.0 and all(wait <= 0.5 * 2 ** n for n, wait in delays)
+    assert child.last_exit == 3
+    supervisor.stop_all()
+
+
+def test_reload_maps_an_edited_file_to_the_processes_that_run_it() -> None:
+    system = System(REGISTRY, Path("/nonexistent"), 1, 1)
+    everyone = system.processes
+    system.supervisor = Supervisor({n: Child(n, [], {}, ROOT) for n in everyone})
+
+    def reloads(*paths: str) -> list[str]:
+        return system.to_reload({str(ROOT / p) for p in paths})
+
+    assert reloads("internal/services/users/service.py") == ["users"]
+    assert reloads("internal/services/gateway/service.py", "internal/services/pictures/migrations/9.sql") == [
+        "pictures", "gateway"]
+    assert reloads("internal/common/sender/__init__.py") == everyone
+    assert reloads("configs/api.yml") == everyone
+    assert reloads("api/proto/users.proto") == everyone
+    assert reloads("web/src/App.tsx", "internal/services/users/__pycache__/service.cpython-311.pyc") == []
+    system.one_process = True
+    system.supervisor = Supervisor({ONE_PROCESS: Child(ONE_PROCESS, [], {}, ROOT)})
+    assert reloads("internal/services/users/service.py") == [ONE_PROCESS]
