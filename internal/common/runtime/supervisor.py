@@ -89,6 +89,8 @@ class Supervisor:
         """Drain and start again (not a crash: no back-off)."""
         for name in names:
             child = self.children[name]
+            if child.stopping is not None:
+                continue  # already draining to start again (or to stop)
             log(f"restarting {name} ({why})")
             child.restarts += 1
             child.delay = FIRST_DELAY
