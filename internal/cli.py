@@ -1,9 +1,11 @@
-"""The `trident` command: up, serve, migrate — for the application of internal/services/registry.py — and new."""
+"""The `trident` command: up, ps, restart, serve, migrate, new, bench — for the application of
+internal/services/registry.py."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -25,9 +27,23 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")), help="gateway port (8080)")
     up.add_argument("--port-base", type=int, default=int(os.environ.get("TRIDENT_PORT_BASE", "8080")),
                     help="services listen on BASE+1.. (REST) and BASE+1001.. (gRPC)")
+    up.add_argument("--one-process", action="store_true", default=os.environ.get("TRIDENT_ONE_PROCESS") == "1",
+                    help="every service and the gateway in one OS process, same code and transports "
+                         "(TRIDENT_ONE_PROCESS=1)")
+    up.add_argument("--reload", action="store_true",
+                    help="restart a process when its code changes (internal/common, configs/, api/: all)")
 
-    serve = commands.add_parser("serve", help="run one process, configured by the environment")
-    serve.add_argument("service", choices=REGISTRY.names)
+    state_dir = argparse.ArgumentParser(add_help=False)
+    state_dir.add_argument("--state-dir", type=Path,
+                           default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
+    commands.add_parser("ps", parents=[state_dir], help="the processes of the running `trident up`")
+    restart = commands.add_parser("restart", parents=[state_dir],
+                                  help="restart one process of the running `trident up`")
+    restart.add_argument("process")
+
+    serve = commands.add_parser("serve", help="run one process, configured by the environment (several: in one "
+                                "process, each with its own variables from TRIDENT_PROCESS_ENV)")
+    serve.add_argument("service", choices=REGISTRY.names, nargs="+")
 
     migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
     migrate.add_argument("service", choices=[s.name for s in REGISTRY.services if s.migrations is not None])
@@ -35,21 +51,41 @@ def main(argv: list[str] | None = None) -> int:
     new = commands.add_parser("new", help="scaffold a service: proto, bindings, code, migration, registry entry, test")
     new.add_argument("name", help="lowercase letters, digits and underscores, e.g. comments")
 
-    args = parser.parse_args(argv)
+    commands.add_parser("bench", help="measured performance, side by side: runs `python -m benchmarks` in this "
+                                      "checkout (e.g. trident bench --quick)", add_help=False)
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        os.chdir(PROJECT_ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "benchmarks", *rest])
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "new":
         return _new(args.name)
     if args.command == "up":
         from internal.common.runtime.launcher import up as run_up
 
-        return run_up(REGISTRY, args.state_dir, args.port, args.port_base)
+        return run_up(REGISTRY, args.state_dir, args.port, args.port_base, one_process=args.one_process,
+                      reload=args.reload)
+    if args.command in ("ps", "restart"):
+        from internal.common.runtime import control
+
+        if args.command == "ps":
+            return control.ps(args.state_dir)
+        return control.restart(args.state_dir, args.process)
     if args.command == "serve":
         from internal.common.contract import ContractError
         from internal.common.runtime import serve as run_serve
+        from internal.common.runtime.oneprocess import PROCESS_ENV, serve_together
 
+        names = list(dict.fromkeys(args.service))
         try:
-            uvloop.run(run_serve(REGISTRY, args.service))
+            if len(names) == 1:
+                uvloop.run(run_serve(REGISTRY, names[0]))
+            else:
+                uvloop.run(serve_together(REGISTRY, names, json.loads(os.environ.get(PROCESS_ENV, "{}"))))
         except ContractError as exc:
-            print(f"{args.service} refuses to start: {exc}", file=sys.stderr)
+            print(f"{', '.join(names)} refuses to start: {exc}", file=sys.stderr)
             return 2
         return 0
     from internal.common.runtime import run_migrations

@@ -46,7 +46,8 @@ def test_make_run_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: P
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     log = (tmp_path / "make-run.log").open("wb")
     # A session of its own, so SIGINT goes to the whole group as Ctrl-C in a terminal would.
-    make = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    make = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         while not (state / "up.json").exists():
@@ -61,7 +62,12 @@ def test_make_run_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: P
         assert info["gateway"] in output and info["kafka"]["bootstrap_servers"] in output
         for service, addresses in info["services"].items():
             assert addresses["grpc"] in output, service
-        pids = [info["launcher_pid"], *info["pids"].values()]
+        ps = subprocess.run([str(ROOT / ".venv" / "bin" / "trident"), "ps"], env=env, capture_output=True, text=True,
+                            timeout=60)
+        assert ps.returncode == 0, ps.stderr
+        for name, pid in info["pids"].items():
+            assert f"{name} {pid} yes yes 0 " in " ".join(ps.stdout.split()) + " ", ps.stdout
+        pids = [info["launcher_pid"], *info["pids"].values(), info["postgres_pid"]]
         pgdata_pid = state / "pgdata" / "postmaster.pid"
         assert pgdata_pid.exists()
     finally:
@@ -82,7 +88,8 @@ def test_a_service_refuses_to_start_when_api_yml_disagrees_with_the_proto(tmp_pa
     configs = tmp_path / "configs"
     shutil.copytree(ROOT / "configs", configs)
     api = (configs / "api.yml").read_text()
-    api = api.replace("      getUser: {event: getuser}\n", "").replace("deleteUser: {method: DELETE", "removeUser: {method: DELETE")
+    api = api.replace("      getUser: {event: getuser}\n", "")
+    api = api.replace("deleteUser: {method: DELETE", "removeUser: {method: DELETE")
     (configs / "api.yml").write_text(api)
     result = subprocess.run(
         [sys.executable, "-m", "internal.cli", "serve", "users"], cwd=ROOT, capture_output=True, text=True, timeout=60,

@@ -102,5 +102,6 @@ class GrpcServer:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def aclose(self) -> None:
-        await self._server.stop(2.0)
+        # Calls in flight get as long as a call's deadline to finish.
+        await self._server.stop(10.0)
 

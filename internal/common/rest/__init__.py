@@ -186,8 +186,10 @@ def _route(binding: MethodBinding, handler: Handler) -> Callable[[web.Request], 
 class RestServer:
     """The process's HTTP listener (a ServerTransport)."""
 
-    def __init__(self, app: web.Application, host: str, port: int, keepalive_timeout_s: float) -> None:
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout_s)
+    def __init__(self, app: web.Application, host: str, port: int, keepalive_timeout_s: float,
+                 drain_timeout_s: float = 10.0) -> None:
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout_s,
+                                     shutdown_timeout=drain_timeout_s)
         self._host = host
         self._port = port
 
@@ -196,4 +198,10 @@ class RestServer:
         await web.TCPSite(self._runner, self._host, self._port, reuse_address=True).start()
 
     async def aclose(self) -> None:
+        """Stop accepting, let requests already sent on accepted connections start, then drain what is in flight."""
+        for site in list(self._runner.sites):
+            await site.stop()
+        server = self._runner.server
+        if server is not None and server.connections:
+            await asyncio.sleep(1.0)
         await self._runner.cleanup()

@@ -1,33 +1,58 @@
-"""`trident up`: the whole system on one machine, on embedded defaults.
+"""`trident up`: the whole system on one machine, on embedded defaults, supervised.
 
-Starts PostgreSQL from the pgserver wheel (one database per service), the development Kafka broker
-when no KAFKA_BOOTSTRAP_SERVERS is set, and every service in its own OS process; writes the
-addresses to .trident/up.json; stops everything it started on SIGINT or SIGTERM.
+Starts PostgreSQL from the pgserver wheel (one database per service), the development Kafka broker when no
+KAFKA_BOOTSTRAP_SERVERS is set, and every process of the registry (each its own OS process, or all in one
+with `--one-process`); restarts a process that dies; writes the addresses, pids and restarts to
+.trident/up.json; on SIGINT or SIGTERM stops the public process first, then the services, then Kafka and
+PostgreSQL. `trident ps` and `trident restart` read and drive a running launcher through its state directory.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import queue
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from internal.common import mq
 from internal.common.config import PROJECT_ROOT
 from internal.common.runtime import Registry
+from internal.common.runtime.guard import GUARD_PATH, running, stop_postgres
+from internal.common.runtime.oneprocess import PROCESS_ENV
+from internal.common.runtime.supervisor import Child, Supervisor, log
 
 TOPIC_PARTITIONS = 3
 INTERNAL_KEY_FILE = "internal-token.key"
 DEV_FETCH_MAX_WAIT_MS = 5
+DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+# The name of the one child of `--one-process`.
+ONE_PROCESS = "all"
+# Paths whose change under `--reload` restarts every process (a change under internal/services/<name>/
+# restarts that one).
+SHARED_CODE = ("internal/common", "internal/services/registry.py", "internal/cli.py", "configs", "api")
+RELOADED_SUFFIXES = {".py", ".yml", ".yaml", ".proto", ".sql", ".env"}
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived while starting."""
+
+
+class UpError(Exception):
+    """A reason `trident up` cannot start, said in one line."""
 
 
 @dataclass
@@ -45,6 +70,123 @@ class Ports:
     def grpc(self, name: str) -> int:
         return 0 if name == self.public else self.base + 1001 + self.services.index(name)
 
+    def of(self, name: str) -> dict[str, int]:
+        return {"rest": self.rest(name), **({"grpc": self.grpc(name)} if self.grpc(name) else {})}
+
+
+# The state directory: who owns it, and what a launcher that died without stopping left there.
+
+
+class StateDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.up_json = path / "up.json"
+        self.control = path / "control"
+        self.pgdata = path / "pgdata"
+        self._lock: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Own the directory for the life of this process (a flock, which the kernel drops when it dies)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = (self.path / "launcher.lock").open("a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            owner = launcher_pid(self)
+            raise UpError(f"trident up is already running for {self.path}" + (f" (pid {owner})" if owner else "")
+                          + "; stop it first, or use another --state-dir") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+
+    def clean_stale(self) -> None:
+        """What a launcher killed without stopping left behind: processes, PostgreSQL, files."""
+        stale = read_up_json(self)
+        for name, pid in (stale or {}).get("pids", {}).items():
+            if isinstance(pid, int) and running(pid) and _is_trident_process(pid):
+                log(f"stopping {name} (pid {pid}) left over from a launcher that died")
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        if stale is not None:
+            log(f"removing stale {self.up_json} of launcher pid {stale.get('launcher_pid')}")
+            self.up_json.unlink(missing_ok=True)
+        postmaster = self.pgdata / "postmaster.pid"
+        if postmaster.exists():
+            log("stopping PostgreSQL left over from a launcher that died")
+            stop_postgres(self.pgdata)
+            deadline = time.monotonic() + 15
+            while postmaster.exists() and _postmaster_alive(self.pgdata) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        # pgserver counts the processes using the server here; a dead launcher's entry would keep it running.
+        (self.pgdata / ".handle_pids.json").unlink(missing_ok=True)
+        for request in self.control.glob("restart-*"):
+            request.unlink(missing_ok=True)
+
+    def write(self, info: dict[str, Any]) -> None:
+        tmp = self.up_json.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=2))
+        os.replace(tmp, self.up_json)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self.up_json.unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
+
+
+def read_up_json(state: StateDir) -> dict[str, Any] | None:
+    try:
+        data = json.loads(state.up_json.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def launcher_pid(state: StateDir) -> int | None:
+    """The pid of the live launcher of this state directory, if one holds it."""
+    lock_file = state.path / "launcher.lock"
+    if not lock_file.exists():
+        return None
+    with lock_file.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            text = lock.read().strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return None
+
+
+def _is_trident_process(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"internal.cli" in cmdline and b"serve" in cmdline
+
+
+def _postmaster_alive(pgdata: Path) -> bool:
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return running(pid)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Something listens there (connections left in TIME_WAIT by our own last run do not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
 
 @dataclass
 class System:
@@ -53,14 +195,18 @@ class System:
     gateway_port: int
     port_base: int
     host: str = "127.0.0.1"
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    one_process: bool = False
+    supervisor: Supervisor = field(default_factory=lambda: Supervisor({}))
     info: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
     _pg: Any = None
+    _pg_watchdog: subprocess.Popen[bytes] | None = None
     _broker: Any = None
 
     def __post_init__(self) -> None:
         contract = self.registry.contract()
         self.contract = contract
+        self.state = StateDir(self.state_dir)
         self.services = [n for n in self.registry.names if n in contract.services]
         publics = [n for n in self.registry.names if n not in contract.services]
         if len(publics) != 1:
@@ -68,10 +214,14 @@ class System:
         self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0])
         self.with_database = [s.name for s in self.registry.services if s.migrations is not None]
 
+    @property
+    def processes(self) -> list[str]:
+        return [*self.services, self.ports.public]
+
     def start(self) -> dict[str, Any]:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        up_json = self.state_dir / "up.json"
-        up_json.unlink(missing_ok=True)
+        self.state.acquire()
+        self.state.clean_stale()
+        self._check_ports()
         database_urls = self._start_postgres()
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         fetch_wait = os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "")
@@ -92,22 +242,30 @@ class System:
             common.pop(private, None)  # what one process is given, the others are not
         if fetch_wait:
             common["KAFKA_FETCH_MAX_WAIT_MS"] = fetch_wait
+        if self._broker is not None:
+            # A consumer killed with its process stays a group member until its session times out, and its
+            # restarted successor waits that long for an assignment; short here, where one machine runs it all.
+            for variable, value in DEV_CONSUMER_SESSION.items():
+                common.setdefault(variable, value)
         for service in self.services:
             common[f"PEERS__{service.upper()}__REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
             common[f"PEERS__{service.upper()}__GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
-        for name in (*self.services, self.ports.public):
-            env = {
-                **common,
-                **own_env.get(name, {}),
-                "SERVICE_NAME": name,
-                "REST_PORT": str(self.ports.rest(name)),
-                "GRPC_PORT": str(self.ports.grpc(name)),
-            }
+        own: dict[str, dict[str, str]] = {}
+        for name in self.processes:
+            own[name] = {**own_env.get(name, {}), "SERVICE_NAME": name, "REST_PORT": str(self.ports.rest(name)),
+                         "GRPC_PORT": str(self.ports.grpc(name))}
             if name in database_urls:
-                env["DATABASE_URL"] = database_urls[name]
-            self.children[name] = subprocess.Popen(
-                [sys.executable, "-m", "internal.cli", "serve", name], env=env, cwd=PROJECT_ROOT,
-            )
+                own[name]["DATABASE_URL"] = database_urls[name]
+        serve = [sys.executable, "-m", "internal.cli", "serve"]
+        if self.one_process:
+            ports = {f"{name}.{kind}": port for name in self.processes for kind, port in self.ports.of(name).items()}
+            children = [Child(ONE_PROCESS, [*serve, *self.processes], {**common, PROCESS_ENV: json.dumps(own)},
+                              PROJECT_ROOT, ports)]
+        else:
+            children = [Child(name, [*serve, name], {**common, **own[name]}, PROJECT_ROOT, self.ports.of(name))
+                        for name in self.processes]
+        self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.public)
+        self.supervisor.start_all()
         self._wait_ready()
         self.info = {
             "gateway": f"http://{self.host}:{self.ports.gateway}",
@@ -117,12 +275,37 @@ class System:
                 for s in self.services
             },
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
-            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None, "reply_topic": reply_topic},
-            "pids": {name: child.pid for name, child in self.children.items()},
+            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None,
+                      "reply_topic": reply_topic},
             "launcher_pid": os.getpid(),
+            "one_process": self.one_process,
         }
-        up_json.write_text(json.dumps(self.info, indent=2))
+        self.save()
         return self.info
+
+    def save(self) -> None:
+        children = self.supervisor.children.values()
+        self.info["pids"] = {c.name: c.pid for c in children}
+        self.info["processes"] = {c.name: c.state() for c in children}
+        self.info["postgres_pid"] = self._pg.get_pid() if self._pg is not None else None
+        self.state.write(self.info)
+        self.supervisor.changed = False
+
+    def _check_ports(self) -> None:
+        wanted = [(f"{name} REST", self.ports.rest(name)) for name in self.processes]
+        wanted += [(f"{name} gRPC", self.ports.grpc(name)) for name in self.services]
+        # A process of a launcher that just died may take a moment to let go of its ports.
+        deadline = time.monotonic() + 3
+        while True:
+            busy = [(what, port) for what, port in wanted if port_in_use(self.host, port)]
+            if not busy or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if busy:
+            what, port = busy[0]
+            others = f" (and {len(busy) - 1} more)" if len(busy) > 1 else ""
+            raise UpError(f"port {port} ({what}) on {self.host} is in use by another program{others}; stop it, or "
+                          "choose other ports with --port / --port-base (GATEWAY_PORT / TRIDENT_PORT_BASE)")
 
     def _start_postgres(self) -> dict[str, str]:
         if os.environ.get("DATABASE_URL_TEMPLATE"):
@@ -131,7 +314,11 @@ class System:
         import pgserver
 
         self._pg = pgserver.get_server(  # type: ignore[attr-defined]
-            self.state_dir / "pgdata", cleanup_mode="stop")
+            self.state.pgdata, cleanup_mode="stop")
+        # PostgreSQL is a daemon of its own: this watchdog stops it when the launcher is gone, however it went.
+        self._pg_watchdog = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(GUARD_PATH), "postgres", str(self.state.pgdata)],
+            stdin=subprocess.PIPE, process_group=0)
         existing = self._pg.psql("SELECT datname FROM pg_database;")
         for service in self.with_database:
             if f" {service}\n" not in existing:
@@ -141,46 +328,74 @@ class System:
 
     def _wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
-        for name in (*self.services, self.ports.public):
-            url = f"http://{self.host}:{self.ports.rest(name)}/readyz"
-            while True:
-                child = self.children[name]
-                if child.poll() is not None:
-                    raise RuntimeError(f"{name} exited with status {child.returncode} while starting")
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except (urllib.error.URLError, OSError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} was not ready within {timeout:.0f}s")
-                time.sleep(0.1)
+        for child in self.supervisor.children.values():
+            rest_ports = [port for key, port in child.ports.items() if key.endswith("rest")]
+            for port in rest_ports:
+                while not ready(f"http://{self.host}:{port}/readyz"):
+                    if self.interrupted:
+                        raise Interrupted
+                    if child.popen is not None and child.popen.poll() is not None:
+                        raise UpError(f"{child.name} exited with status {child.popen.returncode} while starting")
+                    if time.monotonic() > deadline:
+                        raise UpError(f"{child.name} was not ready within {timeout:.0f}s")
+                    time.sleep(0.1)
 
-    def exited(self) -> str | None:
-        for name, child in self.children.items():
-            if child.poll() is not None:
-                return name
-        return None
+    def control_requests(self) -> list[str]:
+        """Processes that `trident restart` asked to restart (a file per request in state/control)."""
+        names = []
+        for request in sorted(self.state.control.glob("restart-*")):
+            request.unlink(missing_ok=True)
+            name = request.name.removeprefix("restart-")
+            if name in self.supervisor.children:
+                names.append(name)
+            else:
+                log(f"ignoring a restart of {name!r}: no such process")
+        return names
+
+    def to_reload(self, paths: set[str]) -> list[str]:
+        """The processes whose code is among the changed paths."""
+        names: set[str] = set()
+        for path in paths:
+            try:
+                relative = Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+            except ValueError:
+                continue
+            if Path(relative).suffix not in RELOADED_SUFFIXES:
+                continue
+            parts = relative.split("/")
+            shared = any(relative == p or relative.startswith(p + "/") for p in SHARED_CODE)
+            if self.one_process and (shared or parts[:2] == ["internal", "services"]):
+                return [ONE_PROCESS]
+            if shared:
+                return list(self.supervisor.children)
+            if parts[:2] == ["internal", "services"]:
+                if len(parts) < 4 or parts[2] not in self.supervisor.children:
+                    return list(self.supervisor.children)
+                names.add(parts[2])
+        return [n for n in self.supervisor.children if n in names]
 
     def stop(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for child in self.children.values():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        self.supervisor.stop_all()
         if self._broker is not None:
             self._broker.close()
             self._broker = None
         if self._pg is not None:
             self._pg.cleanup()
             self._pg = None
-        (self.state_dir / "up.json").unlink(missing_ok=True)
+        if self._pg_watchdog is not None:
+            assert self._pg_watchdog.stdin is not None
+            self._pg_watchdog.stdin.close()
+            self._pg_watchdog.wait(timeout=30)
+            self._pg_watchdog = None
+        self.state.release()
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def kept_secret(path: Path, generate: Callable[[], str]) -> str:
@@ -206,41 +421,82 @@ def _redact(url: str) -> str:
 
 def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
     lines = [
-        "Trident is up.",
+        "Trident is up" + (" (every process in one, --one-process)." if info.get("one_process") else "."),
         f"  gateway          {info['gateway']}   (web app at /, API docs at /docs)",
     ]
     for service, addr in info["services"].items():
         lines.append(f"  {service:<16} REST {addr['rest']}   gRPC {addr['grpc']}   topic {addr['topic']}")
     for service, uri in info["postgres"].items():
         lines.append(f"  postgres/{service:<7} {uri}")
-    lines.append(f"  kafka            {info['kafka']['bootstrap_servers']}" + ("   (development broker)" if info["kafka"]["dev_broker"] else ""))
-    lines.append(f"  addresses saved  {state_dir / 'up.json'}")
+    lines.append(f"  kafka            {info['kafka']['bootstrap_servers']}"
+                 + ("   (development broker)" if info["kafka"]["dev_broker"] else ""))
+    lines.append(f"  addresses saved  {state_dir / 'up.json'}   (`trident ps` shows the processes)")
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
 
 
-def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int) -> int:
-    system = System(registry, state_dir, gateway_port, port_base)
-    stopping = {"signal": 0}
+def watch_code(changes: queue.Queue[set[str]], stop: threading.Event) -> None:
+    """Put each batch of changed paths under the project's code into `changes` (a thread of its own)."""
+    import watchfiles
+
+    roots = [PROJECT_ROOT / p for p in ("internal", "configs", "api") if (PROJECT_ROOT / p).exists()]
+    for batch in watchfiles.watch(*roots, stop_event=stop, debounce=200, step=50, raise_interrupt=False):
+        changes.put({path for _, path in batch})
+
+
+def _drain(changes: queue.Queue[set[str]]) -> Iterator[set[str]]:
+    while True:
+        try:
+            yield changes.get_nowait()
+        except queue.Empty:
+            return
+
+
+def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *, one_process: bool = False,
+       reload: bool = False) -> int:
+    system = System(registry, state_dir, gateway_port, port_base, one_process=one_process)
 
     def on_signal(signum: int, _: Any) -> None:
-        stopping["signal"] = signum
+        system.interrupted = True
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    changes: queue.Queue[set[str]] = queue.Queue()
+    stop_watching = threading.Event()
     try:
+        if reload:
+            try:
+                import watchfiles  # noqa: F401
+            except ImportError:
+                raise UpError("--reload needs the watchfiles package (pip install watchfiles)") from None
         info = system.start()
         print_addresses(info, state_dir)
-        while not stopping["signal"]:
-            dead = system.exited()
-            if dead is not None:
-                print(f"{dead} exited unexpectedly; stopping everything", file=sys.stderr, flush=True)
-                return 1
-            time.sleep(0.2)
-        print("Stopping…", flush=True)
+        if reload:
+            threading.Thread(target=watch_code, args=(changes, stop_watching), name="reload", daemon=True).start()
+            log("--reload: a change under internal/services/<name>/ restarts that process; under internal/common, "
+                "configs/ or api/ every process")
+        while not system.interrupted:
+            system.supervisor.tick()
+            asked = system.control_requests()
+            if asked:
+                system.supervisor.restart(asked, "asked by trident restart")
+            for paths in _drain(changes):
+                changed = system.to_reload(paths)
+                if changed:
+                    system.supervisor.restart(changed, "code changed")
+            if system.supervisor.changed:
+                system.save()
+            time.sleep(0.1)
+        print("Stopping: the gateway first, then the services, then Kafka and PostgreSQL…", flush=True)
         return 0
-    except RuntimeError as exc:
-        print(f"trident up failed: {exc}", file=sys.stderr, flush=True)
+    except Interrupted:
+        return 0
+    except (UpError, RuntimeError) as exc:
+        print(f"trident up: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        stop_watching.set()
+        # A second Ctrl-C must not cut the ordered stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         system.stop()

@@ -1,0 +1,161 @@
+"""The supervisor of `trident up`: starts each process, restarts one that dies, stops them in order.
+
+Every child is started through guard.py, so it is SIGKILLed if the launcher dies, and in a process group of
+its own, so a Ctrl-C in the terminal reaches only the launcher, which then stops the children in order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from internal.common.runtime.guard import GUARD_PATH
+
+FIRST_DELAY = 0.5
+MAX_DELAY = 10.0
+# A process up this long is healthy again: its next crash is restarted after FIRST_DELAY.
+HEALTHY_AFTER = 30.0
+# How long a process gets to finish its in-flight calls after SIGTERM before it is killed.
+DRAIN_TIMEOUT = 12.0
+
+
+def log(message: str) -> None:
+    print(f"trident up: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Child:
+    """One supervised process and its restart accounting."""
+
+    name: str
+    argv: list[str]
+    env: Mapping[str, str]
+    cwd: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    popen: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    last_exit: int | None = None
+    delay: float = FIRST_DELAY
+    # Set while it waits out its back-off after a crash.
+    restart_at: float | None = None
+    # Set while it drains after a SIGTERM we sent: (kill deadline, start again afterwards).
+    stopping: tuple[float, bool] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen is not None else None
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def start(self) -> None:
+        guarded = [sys.executable, "-I", "-S", str(GUARD_PATH), "exec", str(os.getpid()), "--", *self.argv]
+        self.popen = subprocess.Popen(guarded, env=dict(self.env), cwd=self.cwd, process_group=0)
+        self.started_at = time.monotonic()
+        self.stopping = None
+        self.restart_at = None
+
+    def terminate(self, restart: bool, timeout: float = DRAIN_TIMEOUT) -> None:
+        if self.running() and self.stopping is None:
+            assert self.popen is not None
+            self.popen.send_signal(signal.SIGTERM)
+            self.stopping = (time.monotonic() + timeout, restart)
+        elif not self.running() and restart:
+            self.start()
+
+    def state(self) -> dict[str, object]:
+        return {"pid": self.pid, "restarts": self.restarts, "last_exit": self.last_exit, "ports": self.ports}
+
+
+@dataclass
+class Supervisor:
+    children: dict[str, Child]
+    # Stopped first on the way down, so it finishes its in-flight calls while the others still serve them.
+    front: str | None = None
+    changed: bool = False
+
+    def start_all(self) -> None:
+        for child in self.children.values():
+            child.start()
+
+    def restart(self, names: Iterable[str], why: str) -> None:
+        """Drain and start again (not a crash: no back-off)."""
+        for name in names:
+            child = self.children[name]
+            if child.stopping is not None:
+                continue  # already draining to start again (or to stop)
+            log(f"restarting {name} ({why})")
+            child.restarts += 1
+            child.delay = FIRST_DELAY
+            child.terminate(restart=True)
+        self.changed = True
+
+    def tick(self) -> None:
+        """One supervision step: notice exits, start what is due, kill what overstayed its drain."""
+        now = time.monotonic()
+        for child in self.children.values():
+            popen = child.popen
+            if child.stopping is not None:
+                deadline, again = child.stopping
+                if popen is not None and popen.poll() is None:
+                    if now > deadline:
+                        log(f"{child.name} did not stop within its drain time; killing it")
+                        popen.kill()
+                    continue
+                child.last_exit = popen.returncode if popen is not None else None
+                child.stopping = None
+                if again:
+                    child.start()
+                    log(f"{child.name} started again (pid {child.pid})")
+                self.changed = True
+            elif child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restarts += 1
+                    child.start()
+                    log(f"{child.name} restarted (pid {child.pid}, restart {child.restarts})")
+                    self.changed = True
+            elif popen is not None and popen.poll() is not None:
+                child.last_exit = popen.returncode
+                up_for = now - child.started_at
+                child.delay = FIRST_DELAY if up_for >= HEALTHY_AFTER else child.delay
+                child.restart_at = now + child.delay
+                log(f"{child.name} (pid {popen.pid}) exited with {describe(popen.returncode)} after {up_for:.1f}s; "
+                    f"restarting in {child.delay:g}s")
+                child.delay = min(child.delay * 2, MAX_DELAY)
+                self.changed = True
+
+    def stop_all(self) -> None:
+        """The front process first (it finishes its in-flight calls), then the others together."""
+        front = [self.children[self.front]] if self.front in self.children else []
+        rest = [c for c in self.children.values() if c.name != self.front]
+        for group in (front, rest):
+            for child in group:
+                child.restart_at = None
+                child.stopping = None
+                child.terminate(restart=False)
+            for child in group:
+                if child.popen is None:
+                    continue
+                try:
+                    child.popen.wait(timeout=max(0.1, (child.stopping or (0.0, False))[0] - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    log(f"{child.name} did not stop within {DRAIN_TIMEOUT:g}s; killing it")
+                    child.popen.kill()
+                    child.popen.wait()
+                child.stopping = None
+
+
+def describe(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"status {returncode}"
