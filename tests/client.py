@@ -44,22 +44,32 @@ class GatewayClient:
         await self._session.close()
 
     async def request(
-        self, method: str, path: str, body: Any = None, *, token: str | None = None,
-        data: bytes | None = None, params: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        data: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> Reply:
         assert self._session is not None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        async with self._session.request(method, self.base_url + path, data=data, headers=headers, params=params) as response:
+        async with self._session.request(
+            method, self.base_url + path, data=data, headers=headers, params=params
+        ) as response:
             raw = await response.read()
             parsed: Any = None
             if raw and response.content_type == "application/json":
                 parsed = json.loads(raw)
             return Reply(response.status, parsed, CIMultiDict(response.headers), raw)
 
-    async def signup(self, transport: str, username: str | None = None, password: str = "correct horse") -> tuple[str, Reply]:
+    async def signup(
+        self, transport: str, username: str | None = None, password: str = "correct horse"
+    ) -> tuple[str, Reply]:
         username = username or unique_username()
         reply = await self.request("POST", f"/{transport}/signup", {"username": username, "password": password})
         assert reply.status == 201, reply.body

@@ -95,15 +95,36 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
     private_key_pem = generate_private_key_pem()
     internal_key = secrets.token_urlsafe(48)
     # A short reassembly timeout so the test of an incomplete message does not wait 30 s.
-    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, "INTERNAL_TOKEN_KEY": internal_key,
-           # The suite signs up hundreds of users from one address; tests/test_abuse.py checks the limits.
-           "SIGNUP_PER_ADDRESS_LIMIT": "100000", "LOGIN_PER_ADDRESS_LIMIT": "100000",
-           "KAFKA_REASSEMBLY_TIMEOUT_MS": "5000", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "LOG_FORMAT": "json",
+        "AUTH_PRIVATE_KEY": private_key_pem,
+        "INTERNAL_TOKEN_KEY": internal_key,
+        # The suite signs up hundreds of users from one address; tests/test_abuse.py checks the limits.
+        "SIGNUP_PER_ADDRESS_LIMIT": "100000",
+        "LOGIN_PER_ADDRESS_LIMIT": "100000",
+        "KAFKA_REASSEMBLY_TIMEOUT_MS": "5000",
+        **(extra_env or {}),
+    }
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "internal.cli", "up", "--state-dir", str(state_dir), "--port", str(base), "--port-base", str(base)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "internal.cli",
+            "up",
+            "--state-dir",
+            str(state_dir),
+            "--port",
+            str(base),
+            "--port-base",
+            str(base),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     up_json = state_dir / "up.json"
     deadline = time.monotonic() + timeout
@@ -114,8 +135,7 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
             process.kill()
             raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.2)
-    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path, private_key_pem,
-                         internal_key)
+    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path, private_key_pem, internal_key)
 
 
 def stop_system(system: RunningSystem) -> int:

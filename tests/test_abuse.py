@@ -30,11 +30,15 @@ async def test_control_characters_in_text_are_refused(gateway: GatewayClient, tr
 
 
 async def test_control_characters_are_refused_straight_at_the_service_too(
-        system: RunningSystem, gateway: GatewayClient) -> None:
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     token = await gateway.token()
     async with aiohttp.ClientSession() as session:
-        async with session.post(system.rest_url("pictures") + "/pictures", headers={"Authorization": f"Bearer {token}"},
-                                json={"title": "a\x00b", "base64": base64.b64encode(png()).decode()}) as reply:
+        async with session.post(
+            system.rest_url("pictures") + "/pictures",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"title": "a\x00b", "base64": base64.b64encode(png()).decode()},
+        ) as reply:
             assert reply.status == 400
 
 
@@ -72,7 +76,9 @@ async def test_repeated_wrong_passwords_are_limited_on_every_transport(gateway: 
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429] * 10
     for transport in TRANSPORTS:
-        limited = await gateway.request("POST", f"/{transport}/login", {"username": username, "password": "the-right-one"})
+        limited = await gateway.request(
+            "POST", f"/{transport}/login", {"username": username, "password": "the-right-one"}
+        )
         assert (limited.status, limited.error_code) == (429, "RESOURCE_EXHAUSTED")
         assert int(limited.headers["Retry-After"]) > 0
 
@@ -81,23 +87,31 @@ async def test_signups_and_logins_are_limited_per_client_address(system: Running
     env = {**gateway_env(system), "SIGNUP_PER_ADDRESS_LIMIT": "3", "LOGIN_PER_ADDRESS_LIMIT": "4"}
     with extra_gateway(env, tmp_path / "limited.log") as url:
         async with GatewayClient(url) as client:
-            signups = [await client.request("POST", f"/{TRANSPORTS[i % 3]}/signup",
-                                            {"username": unique_username(), "password": "long-enough"})
-                       for i in range(4)]
-            logins = [await client.request("POST", "/rest/login", {"username": "nobody_x", "password": "long-enough"})
-                      for _ in range(5)]
+            signups = [
+                await client.request(
+                    "POST", f"/{TRANSPORTS[i % 3]}/signup", {"username": unique_username(), "password": "long-enough"}
+                )
+                for i in range(4)
+            ]
+            logins = [
+                await client.request("POST", "/rest/login", {"username": "nobody_x", "password": "long-enough"})
+                for _ in range(5)
+            ]
     assert [r.status for r in signups] == [201, 201, 201, 429]
     assert int(signups[-1].headers["Retry-After"]) > 0
     assert [r.status for r in logins] == [401, 401, 401, 401, 429]
 
 
-async def test_a_client_that_disconnects_mid_body_is_not_a_server_error(system: RunningSystem,
-                                                                         gateway: GatewayClient) -> None:
+async def test_a_client_that_disconnects_mid_body_is_not_a_server_error(
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     host, port = system.gateway_url.removeprefix("http://").split(":")
     for _ in range(3):
         with socket.create_connection((host, int(port)), timeout=5) as sock:
-            sock.sendall(b"POST /rest/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 1000\r\n\r\n{\"username\": ")
+            sock.sendall(
+                b"POST /rest/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n{"username": '
+            )
     await asyncio.sleep(0.5)
     metrics = await gateway.request("GET", "/metrics")
     assert b'code="INTERNAL"' not in metrics.raw
@@ -110,10 +124,16 @@ async def test_an_overloaded_gateway_sheds_at_once_instead_of_queueing(system: R
     try:
         broker.create_topics(TOPICS)
         closed = free_port_base()
-        env = {**gateway_env(system), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "MAX_IN_FLIGHT": "2",
-               "CALL_TIMEOUT_MS": "3000",
-               **peer_env(lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
-                          lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}")}
+        env = {
+            **gateway_env(system),
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "MAX_IN_FLIGHT": "2",
+            "CALL_TIMEOUT_MS": "3000",
+            **peer_env(
+                lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
+                lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}",
+            ),
+        }
         with extra_gateway(env, tmp_path / "busy.log", ready_path="/healthz") as url:
             async with GatewayClient(url) as client:
                 body = {"username": unique_username(), "password": "long-enough"}

@@ -55,7 +55,9 @@ async def test_account_lifecycle(gateway: GatewayClient, transport: str) -> None
 
     logout = await gateway.request("POST", f"/{transport}/logout", {"refresh_token": refreshed.body["refresh_token"]})
     assert logout.status == 204 and logout.raw == b""
-    after_logout = await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": refreshed.body["refresh_token"]})
+    after_logout = await gateway.request(
+        "POST", f"/{transport}/refresh", {"refresh_token": refreshed.body["refresh_token"]}
+    )
     assert (after_logout.status, after_logout.error_code) == (401, "UNAUTHENTICATED")
 
 
@@ -63,7 +65,9 @@ async def test_every_transport_gives_the_same_shapes(gateway: GatewayClient) -> 
     shapes = []
     for transport in TRANSPORTS:
         username = unique_username("shape")
-        signup = await gateway.request("POST", f"/{transport}/signup", {"username": username, "password": "s3cret-pass"})
+        signup = await gateway.request(
+            "POST", f"/{transport}/signup", {"username": username, "password": "s3cret-pass"}
+        )
         login = await gateway.request("POST", f"/{transport}/login", {"username": username, "password": "s3cret-pass"})
         me = await gateway.request("GET", f"/{transport}/me", token=login.body["access_token"])
         shapes.append([shape(signup), shape(login), shape(me)])
@@ -79,11 +83,19 @@ def _alg_none(user_id: str) -> str:
         return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
 
     now = int(time.time())
-    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64({'sub': user_id, 'iss': 'trident-auth', 'iat': now, 'exp': now + 600})}."
+    claims = {"sub": user_id, "iss": "trident-auth", "iat": now, "exp": now + 600}
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
 
 
-async def _error_everywhere(gateway: GatewayClient, method: str, path: str, body: Any = None, *, token: str | None = None,
-                            data: bytes | None = None) -> list[Reply]:
+async def _error_everywhere(
+    gateway: GatewayClient,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    token: str | None = None,
+    data: bytes | None = None,
+) -> list[Reply]:
     return [await gateway.request(method, f"/{t}{path}", body, token=token, data=data) for t in TRANSPORTS]
 
 
@@ -112,7 +124,9 @@ async def test_usernames_differ_by_more_than_case(gateway: GatewayClient) -> Non
 async def test_wrong_password_and_unknown_user_are_the_same_401(gateway: GatewayClient) -> None:
     username, _ = await gateway.signup("rest")
     wrong = await _error_everywhere(gateway, "POST", "/login", {"username": username, "password": "not-the-password"})
-    unknown = await _error_everywhere(gateway, "POST", "/login", {"username": unique_username("ghost"), "password": "whatever-pass"})
+    unknown = await _error_everywhere(
+        gateway, "POST", "/login", {"username": unique_username("ghost"), "password": "whatever-pass"}
+    )
     assert_same_error(wrong, 401, "UNAUTHENTICATED")
     assert_same_error(unknown, 401, "UNAUTHENTICATED")
     assert wrong[0].body == unknown[0].body
@@ -127,8 +141,13 @@ async def test_bad_tokens_are_401_over_every_transport(gateway: GatewayClient, s
     now = int(time.time())
     expired = _forge({"sub": user_id, "iss": "trident-auth", "iat": now - 3600, "exp": now - 60}, real_key)
     forged = _forge({"sub": user_id, "iss": "trident-auth", "iat": now, "exp": now + 600}, Ed25519PrivateKey.generate())
-    for token, mentions in ((None, "missing"), (expired, "expired"), (forged, "invalid"), (_alg_none(user_id), "invalid"),
-                            ("not-a-jwt", "invalid")):
+    for token, mentions in (
+        (None, "missing"),
+        (expired, "expired"),
+        (forged, "invalid"),
+        (_alg_none(user_id), "invalid"),
+        ("not-a-jwt", "invalid"),
+    ):
         replies = await _error_everywhere(gateway, "GET", "/me", token=token)
         assert_same_error(replies, 401, "UNAUTHENTICATED", mentions)
 

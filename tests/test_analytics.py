@@ -19,19 +19,28 @@ async def test_calls_over_every_transport_are_counted_per_transport(gateway: Gat
     for transport, count in planned.items():
         for _ in range(count):
             assert (await gateway.request("GET", f"/{transport}/pictures", token=token)).status == 200
-        missing = await gateway.request("GET", f"/{transport}/pictures/00000000-0000-4000-8000-000000000000", token=token)
+        missing = await gateway.request(
+            "GET", f"/{transport}/pictures/00000000-0000-4000-8000-000000000000", token=token
+        )
         assert missing.status == 404
 
     async def mine() -> Counter[tuple[str, str, int]]:
-        reply = await gateway.request("GET", "/grpc/analytics", token=token, params={"limit": "500", "service": "pictures"})
+        reply = await gateway.request(
+            "GET", "/grpc/analytics", token=token, params={"limit": "500", "service": "pictures"}
+        )
         assert reply.status == 200
-        return Counter((log["transport"], log["method"], log["status"]) for log in reply.body.get("logs", [])
-                       if log.get("user_id") == user_id)
+        return Counter(
+            (log["transport"], log["method"], log["status"])
+            for log in reply.body.get("logs", [])
+            if log.get("user_id") == user_id
+        )
 
-    expected = Counter({
-        **{(t, "listPictures", 200): n for t, n in planned.items()},
-        **{(t, "getPicture", 404): 1 for t in TRANSPORTS},
-    })
+    expected = Counter(
+        {
+            **{(t, "listPictures", 200): n for t, n in planned.items()},
+            **{(t, "getPicture", 404): 1 for t in TRANSPORTS},
+        }
+    )
     async with asyncio.timeout(20):
         while (seen := await mine()) != expected:
             assert not (seen - expected), f"more calls logged than made: {seen - expected}"
@@ -55,8 +64,11 @@ async def test_analytics_filters_by_transport(gateway: GatewayClient) -> None:
     for transport in TRANSPORTS:
         assert (await gateway.request("GET", f"/{transport}/me", token=token)).status == 200
     async with asyncio.timeout(20):  # call logs are stored in batches
-        while not (reply := await gateway.request("GET", "/rest/analytics", token=token,
-                                                  params={"transport": "grpc", "limit": "20"})).body.get("logs"):
+        while not (
+            reply := await gateway.request(
+                "GET", "/rest/analytics", token=token, params={"transport": "grpc", "limit": "20"}
+            )
+        ).body.get("logs"):
             await asyncio.sleep(0.2)
     assert reply.status == 200
     assert reply.body["logs"] and {log["transport"] for log in reply.body["logs"]} == {"grpc"}
@@ -134,9 +146,13 @@ async def test_since_limits_logs_stats_and_buckets_to_the_window_over_every_tran
         # This test's calls are the only pictures calls since then; `stats` counts all 3, `logs` shows the latest 2.
         assert body["total"] == 3
         assert {(s["transport"], s["method"]): (s["count"], s.get("error_count", 0)) for s in body["stats"]} == {
-            ("grpc", "listPictures"): (2, 0), ("events", "getPicture"): (1, 1),
+            ("grpc", "listPictures"): (2, 0),
+            ("events", "getPicture"): (1, 1),
         }
-        assert [(log["transport"], log["method"]) for log in body["logs"]] == [("events", "getPicture"), ("grpc", "listPictures")]
+        assert [(log["transport"], log["method"]) for log in body["logs"]] == [
+            ("events", "getPicture"),
+            ("grpc", "listPictures"),
+        ]
         assert_consistent(body, limit=2)
 
 
@@ -146,11 +162,16 @@ async def test_buckets_are_about_60_round_widths_of_the_window(gateway: GatewayC
     now = datetime.now(UTC)
     expected_width = {timedelta(minutes=5): 5, timedelta(hours=1): 60, timedelta(hours=24): 1800}
     async with asyncio.timeout(20):
-        while not (await gateway.request("GET", "/rest/analytics", token=token,
-                                         params={"since": format_time(now - timedelta(minutes=5))})).body.get("total"):
+        while not (
+            await gateway.request(
+                "GET", "/rest/analytics", token=token, params={"since": format_time(now - timedelta(minutes=5))}
+            )
+        ).body.get("total"):
             await asyncio.sleep(0.2)
     for window, width in expected_width.items():
-        reply = await gateway.request("GET", "/events/analytics", token=token, params={"since": format_time(now - window)})
+        reply = await gateway.request(
+            "GET", "/events/analytics", token=token, params={"since": format_time(now - window)}
+        )
         assert reply.status == 200, reply.body
         assert reply.body["bucket_seconds"] == width
         assert reply.body["total"] >= 1
@@ -176,8 +197,14 @@ async def test_since_in_the_future_or_malformed_is_400(gateway: GatewayClient) -
 
 def test_bucket_widths_are_round_and_about_60_per_window() -> None:
     cases = {
-        timedelta(seconds=30): 1, timedelta(minutes=5): 5, timedelta(minutes=15): 15, timedelta(hours=1): 60,
-        timedelta(hours=6): 600, timedelta(hours=24): 1800, timedelta(days=7): 10800, timedelta(days=365): 6 * 86400,
+        timedelta(seconds=30): 1,
+        timedelta(minutes=5): 5,
+        timedelta(minutes=15): 15,
+        timedelta(hours=1): 60,
+        timedelta(hours=6): 600,
+        timedelta(hours=24): 1800,
+        timedelta(days=7): 10800,
+        timedelta(days=365): 6 * 86400,
     }
     for window, width in cases.items():
         assert bucket_seconds_for(window) == width, window

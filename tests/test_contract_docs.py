@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 from openapi_spec_validator import validate
@@ -55,7 +54,16 @@ def test_asyncapi_names_every_topic_and_event() -> None:
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert addresses == set(TOPICS) >= {"users", "auth", "pictures", "analytics", "results", "user.deleted"}
     events = {message["name"] for message in document["components"]["messages"].values()}
-    assert {"login", "signup", "createpicture", "getpicture", "logdata", "getlogs", "user.deleted", "login.reply"} <= events
+    assert {
+        "login",
+        "signup",
+        "createpicture",
+        "getpicture",
+        "logdata",
+        "getlogs",
+        "user.deleted",
+        "login.reply",
+    } <= events
 
 
 async def test_the_web_app_is_served_with_a_fallback_for_client_routes(gateway: GatewayClient) -> None:

@@ -23,13 +23,16 @@ async def victim_with_a_picture(gateway: GatewayClient) -> tuple[str, str, str]:
     _, signup = await gateway.signup("rest")
     token = signup.body["access_token"]
     user_id = (await gateway.request("GET", "/rest/me", token=token)).body["id"]
-    created = await gateway.request("POST", "/rest/pictures", {"title": "private", "base64": base64.b64encode(png()).decode()},
-                                    token=token)
+    created = await gateway.request(
+        "POST", "/rest/pictures", {"title": "private", "base64": base64.b64encode(png()).decode()}, token=token
+    )
     assert created.status == 201
     return user_id, token, created.body["id"]
 
 
-async def test_a_forged_user_id_is_refused_over_rest_grpc_and_kafka(system: RunningSystem, gateway: GatewayClient) -> None:
+async def test_a_forged_user_id_is_refused_over_rest_grpc_and_kafka(
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     victim, _, picture_id = await victim_with_a_picture(gateway)
     forged = {"x-user-id": victim, "x-username": "victim"}
     async with aiohttp.ClientSession() as session:
@@ -40,9 +43,11 @@ async def test_a_forged_user_id_is_refused_over_rest_grpc_and_kafka(system: Runn
             assert deleting.status == 401
 
     async with grpc.aio.insecure_channel(system.grpc_target("pictures")) as channel:
-        call = channel.unary_unary("/trident.pictures.v1.Pictures/ListPictures",
-                                   request_serializer=pictures_pb2.ListPicturesRequest.SerializeToString,
-                                   response_deserializer=pictures_pb2.ListPicturesResponse.FromString)
+        call = channel.unary_unary(
+            "/trident.pictures.v1.Pictures/ListPictures",
+            request_serializer=pictures_pb2.ListPicturesRequest.SerializeToString,
+            response_deserializer=pictures_pb2.ListPicturesResponse.FromString,
+        )
         try:
             await call(pictures_pb2.ListPicturesRequest(), metadata=tuple(forged.items()), timeout=10)
             raise AssertionError("a forged x-user-id was believed over gRPC")
@@ -50,8 +55,11 @@ async def test_a_forged_user_id_is_refused_over_rest_grpc_and_kafka(system: Runn
             assert exc.code() == grpc.StatusCode.UNAUTHENTICATED
 
     async with Replies(system.bootstrap_servers) as replies:
-        await replies.producer.send_and_wait("pictures", json.dumps({"id": picture_id}).encode(), headers=[
-            ("event", b"deletepicture"), ("correlation_id", b"forged-1"), ("x-user-id", victim.encode())])
+        await replies.producer.send_and_wait(
+            "pictures",
+            json.dumps({"id": picture_id}).encode(),
+            headers=[("event", b"deletepicture"), ("correlation_id", b"forged-1"), ("x-user-id", victim.encode())],
+        )
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "forged-1")
     assert header(reply.headers, "status") == "UNAUTHENTICATED"
 
@@ -65,15 +73,17 @@ async def test_a_token_signed_with_another_key_is_refused(system: RunningSystem,
     claims = {"iss": "trident-internal", "svc": "gateway", "sub": victim, "exp": int(time.time()) + 60}
     forged = jwt.encode(claims, "a guess at the internal key, long enough to sign", algorithm="HS256")
     async with aiohttp.ClientSession() as session:
-        async with session.get(system.rest_url("pictures") + "/pictures",
-                               headers={"Authorization": f"Bearer {forged}"}) as listing:
+        async with session.get(
+            system.rest_url("pictures") + "/pictures", headers={"Authorization": f"Bearer {forged}"}
+        ) as listing:
             assert listing.status == 401
 
 
 async def test_a_users_own_token_reaches_their_own_data_directly_and_nobody_elses(
-        system: RunningSystem, gateway: GatewayClient) -> None:
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     victim, _, victim_picture = await victim_with_a_picture(gateway)
-    me, token, mine = await victim_with_a_picture(gateway)
+    _, token, mine = await victim_with_a_picture(gateway)
     bearer = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as session:
         async with session.get(system.rest_url("pictures") + "/pictures", headers=bearer) as listing:
@@ -84,8 +94,11 @@ async def test_a_users_own_token_reaches_their_own_data_directly_and_nobody_else
         async with session.get(system.rest_url("users") + f"/users/{victim}", headers=bearer) as other_user:
             assert other_user.status == 404
         # Creating accounts and checking passwords are for the auth service, not for users themselves.
-        async with session.post(system.rest_url("users") + "/users", headers=bearer,
-                                json={"username": "made_directly", "password": "long-enough-1"}) as create:
+        async with session.post(
+            system.rest_url("users") + "/users",
+            headers=bearer,
+            json={"username": "made_directly", "password": "long-enough-1"},
+        ) as create:
             assert create.status == 403
             assert (await create.json())["error"]["code"] == "PERMISSION_DENIED"
 
@@ -94,8 +107,10 @@ async def test_client_identity_headers_on_public_routes_are_ignored(gateway: Gat
     victim, _, _ = await victim_with_a_picture(gateway)
     _, token, _ = await victim_with_a_picture(gateway)
     assert gateway._session is not None
-    async with gateway._session.get(gateway.base_url + "/grpc/me", headers={
-            "Authorization": f"Bearer {token}", "x-user-id": victim, "x-request-id": "chosen-by-client"}) as reply:
+    async with gateway._session.get(
+        gateway.base_url + "/grpc/me",
+        headers={"Authorization": f"Bearer {token}", "x-user-id": victim, "x-request-id": "chosen-by-client"},
+    ) as reply:
         body = await reply.json()
         assert reply.status == 200 and body["id"] != victim
         assert reply.headers["X-Request-Id"] != "chosen-by-client"

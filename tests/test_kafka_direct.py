@@ -22,7 +22,9 @@ class Replies:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=10, enable_auto_commit=False)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=10, enable_auto_commit=False
+        )
         self.seen: list[Any] = []
 
     async def __aenter__(self) -> Replies:
@@ -47,7 +49,9 @@ class Replies:
 
 
 def kcat_produce(bootstrap: str, topic: str, line: bytes, *extra: str) -> None:
-    subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-K:", *extra], input=line + b"\n", check=True, timeout=30)
+    subprocess.run(
+        ["kcat", "-P", "-b", bootstrap, "-t", topic, "-K:", *extra], input=line + b"\n", check=True, timeout=30
+    )
 
 
 def _username_in_token(value: bytes) -> str:
@@ -61,7 +65,11 @@ async def test_kcat_login_gets_tokens_on_results(system: RunningSystem, gateway:
     async with Replies(system.bootstrap_servers) as replies:
         line = f'login:{{"username":"{username}","password":"kcat-password"}}'.encode()
         await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", bearer)
-        reply = await replies.find(lambda r: r.key == b"login" and b"access_token" in (r.value or b"") and _username_in_token(r.value) == username)
+        reply = await replies.find(
+            lambda r: (
+                r.key == b"login" and b"access_token" in (r.value or b"") and _username_in_token(r.value) == username
+            )
+        )
     assert header(reply.headers, "status") == "OK"
     assert header(reply.headers, "event") == "login.reply"
     assert json.loads(reply.value)["token_type"] == "Bearer"
@@ -69,9 +77,26 @@ async def test_kcat_login_gets_tokens_on_results(system: RunningSystem, gateway:
     # kcat reads the same reply back from its partition and offset.
     out = await asyncio.to_thread(
         subprocess.run,
-        ["kcat", "-C", "-b", system.bootstrap_servers, "-t", "results", "-p", str(reply.partition), "-o", str(reply.offset), "-c", "1", "-e",
-         "-f", "%k|%s\n"],
-        capture_output=True, check=True, timeout=30,
+        [
+            "kcat",
+            "-C",
+            "-b",
+            system.bootstrap_servers,
+            "-t",
+            "results",
+            "-p",
+            str(reply.partition),
+            "-o",
+            str(reply.offset),
+            "-c",
+            "1",
+            "-e",
+            "-f",
+            "%k|%s\n",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=30,
     )
     key, _, value = out.stdout.decode().strip().partition("|")
     assert key == "login" and _username_in_token(value.encode()) == username
@@ -83,14 +108,17 @@ async def test_kcat_wrong_password_gets_an_error_reply(system: RunningSystem, ga
     correlation = uuid.uuid4().hex
     async with Replies(system.bootstrap_servers) as replies:
         line = f'login:{{"username":"{username}","password":"wrong-password"}}'.encode()
-        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={correlation}",
-                                "-H", bearer)
+        await asyncio.to_thread(
+            kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={correlation}", "-H", bearer
+        )
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == correlation)
     assert header(reply.headers, "status") == "UNAUTHENTICATED"
     assert json.loads(reply.value) == {"error": {"code": "UNAUTHENTICATED", "message": "invalid username or password"}}
 
 
-async def test_malformed_records_get_error_replies_and_the_service_keeps_serving(system: RunningSystem, gateway: GatewayClient) -> None:
+async def test_malformed_records_get_error_replies_and_the_service_keeps_serving(
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     cases = {
         "notjson": (b"login:this is not json", "INVALID_ARGUMENT", "malformed JSON"),
         "unknown": (b'frobnicate:{"x":1}', "INVALID_ARGUMENT", "unknown event 'frobnicate'"),
@@ -99,7 +127,9 @@ async def test_malformed_records_get_error_replies_and_the_service_keeps_serving
     }
     async with Replies(system.bootstrap_servers) as replies:
         for name, (line, code, mentions) in cases.items():
-            await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={name}")
+            await asyncio.to_thread(
+                kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={name}"
+            )
             reply = await replies.find(lambda r, n=name: header(r.headers, "correlation_id") == n)
             assert header(reply.headers, "status") == code, name
             error = json.loads(reply.value)["error"]
@@ -110,19 +140,27 @@ async def test_malformed_records_get_error_replies_and_the_service_keeps_serving
     assert signup.status == 201
 
 
-async def test_a_users_call_over_kafka_with_protobuf_and_json_agree(system: RunningSystem, gateway: GatewayClient) -> None:
+async def test_a_users_call_over_kafka_with_protobuf_and_json_agree(
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
     from api.gen import users_pb2
 
     username, signup = await gateway.signup("rest")
     bearer = ("authorization", f"Bearer {signup.body['access_token']}".encode())
     async with Replies(system.bootstrap_servers) as replies:
         await replies.producer.send_and_wait(
-            "users", users_pb2.GetUserByUsernameRequest(username=username).SerializeToString(),
-            headers=[("event", b"getuserbyusername"), ("correlation_id", b"pb-1"), ("content-type", b"application/x-protobuf"),
-                     bearer],
+            "users",
+            users_pb2.GetUserByUsernameRequest(username=username).SerializeToString(),
+            headers=[
+                ("event", b"getuserbyusername"),
+                ("correlation_id", b"pb-1"),
+                ("content-type", b"application/x-protobuf"),
+                bearer,
+            ],
         )
         await replies.producer.send_and_wait(
-            "users", json.dumps({"username": username}).encode(),
+            "users",
+            json.dumps({"username": username}).encode(),
             headers=[("event", b"getuserbyusername"), ("correlation_id", b"json-1"), bearer],
         )
         pb_reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "pb-1")
@@ -145,8 +183,16 @@ async def test_kcat_creates_a_picture_through_the_pictures_topic(system: Running
     image = png(seed=7)
     line = b'createpicture:{"title":"from kcat","base64":"' + base64.b64encode(image) + b'"}'
     async with Replies(system.bootstrap_servers) as replies:
-        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "pictures", line,
-                                "-H", f"authorization=Bearer {token}", "-H", "correlation_id=kcat-picture-1")
+        await asyncio.to_thread(
+            kcat_produce,
+            system.bootstrap_servers,
+            "pictures",
+            line,
+            "-H",
+            f"authorization=Bearer {token}",
+            "-H",
+            "correlation_id=kcat-picture-1",
+        )
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "kcat-picture-1")
     assert header(reply.headers, "status") == "OK"
     created = json.loads(reply.value)
@@ -157,6 +203,8 @@ async def test_kcat_creates_a_picture_through_the_pictures_topic(system: Running
 
 async def test_kcat_without_a_user_is_unauthenticated(system: RunningSystem) -> None:
     async with Replies(system.bootstrap_servers) as replies:
-        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "pictures", b'listpictures:{}', "-H", "correlation_id=kcat-anon")
+        await asyncio.to_thread(
+            kcat_produce, system.bootstrap_servers, "pictures", b"listpictures:{}", "-H", "correlation_id=kcat-anon"
+        )
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "kcat-anon")
     assert header(reply.headers, "status") == "UNAUTHENTICATED"

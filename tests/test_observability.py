@@ -44,15 +44,28 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):
         self.spans: list[Span] = []
         self._lock = threading.Lock()
 
-    def Export(self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any) -> trace_service_pb2.ExportTraceServiceResponse:
+    def Export(
+        self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
         with self._lock:
             for resource_spans in request.resource_spans:
-                service = next((a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"), "")
+                service = next(
+                    (a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"), ""
+                )
                 for scope in resource_spans.scope_spans:
                     for span in scope.spans:
                         attributes = {a.key: a.value.string_value or a.value.int_value for a in span.attributes}
-                        self.spans.append(Span(service, span.name, span.trace_id.hex(), span.span_id.hex(),
-                                               span.parent_span_id.hex(), span.kind, attributes))
+                        self.spans.append(
+                            Span(
+                                service,
+                                span.name,
+                                span.trace_id.hex(),
+                                span.span_id.hex(),
+                                span.parent_span_id.hex(),
+                                span.kind,
+                                attributes,
+                            )
+                        )
         return trace_service_pb2.ExportTraceServiceResponse()
 
     def trace(self, trace_id: str) -> list[Span]:
@@ -77,10 +90,13 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TracedSystem]:
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(receiver, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    system = start_system(tmp_path_factory.mktemp("traced"), {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-    })
+    system = start_system(
+        tmp_path_factory.mktemp("traced"),
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+    )
     try:
         yield TracedSystem(system, receiver)
     finally:
@@ -106,8 +122,14 @@ async def test_one_request_is_one_trace_across_every_process(traced: TracedSyste
     receiver = traced.receiver
 
     def root() -> list[Span]:
-        return receiver.find(lambda s: s.service == "gateway" and s.attributes.get("rpc.method") == "signup"
-                             and s.attributes.get("trident.transport") == transport and not s.parent_id)
+        return receiver.find(
+            lambda s: (
+                s.service == "gateway"
+                and s.attributes.get("rpc.method") == "signup"
+                and s.attributes.get("trident.transport") == transport
+                and not s.parent_id
+            )
+        )
 
     roots = await _wait_for(root)
     trace_id = roots[-1].trace_id
@@ -115,19 +137,29 @@ async def test_one_request_is_one_trace_across_every_process(traced: TracedSyste
     def complete() -> list[Span] | None:
         spans = receiver.trace(trace_id)
         services = {s.service for s in spans}
-        has_sql = any(s.service == "users" and "INSERT" in s.name.upper() + str(s.attributes.get("db.statement", "")).upper() for s in spans)
+        has_sql = any(
+            s.service == "users" and "INSERT" in s.name.upper() + str(s.attributes.get("db.statement", "")).upper()
+            for s in spans
+        )
         return spans if {"gateway", "auth", "users"} <= services and has_sql else None
 
     spans = await _wait_for(complete)
     ids = {s.span_id for s in spans}
     roots_in_trace = [s for s in spans if s.parent_id not in ids]
-    assert [r.name for r in roots_in_trace] == [roots[-1].name], "one tree: every span but the gateway's has its parent in the trace"
+    assert [r.name for r in roots_in_trace] == [roots[-1].name], (
+        "one tree: every span but the gateway's has its parent in the trace"
+    )
     names = {(s.service, s.name) for s in spans}
     assert ("auth", "auth/Signup") in names and ("users", "users/CreateUser") in names
     assert ("gateway", "auth/Signup") in names and ("auth", "users/CreateUser") in names  # the client side of each hop
     if transport == "events":
         kinds = {(s.service, s.name) for s in spans if s.name.endswith(" process") or s.name.endswith(" publish")}
-        assert {("auth", "auth process"), ("users", "users process"), ("users", "results publish"), ("auth", "results publish")} <= kinds
+        assert {
+            ("auth", "auth process"),
+            ("users", "users process"),
+            ("users", "results publish"),
+            ("auth", "results publish"),
+        } <= kinds
     for span in spans:
         if span.name in ("auth/Signup", "users/CreateUser"):
             assert span.attributes["trident.transport"] == transport
@@ -150,9 +182,15 @@ async def test_logs_never_hold_passwords_tokens_or_images(traced: TracedSystem) 
         for transport in TRANSPORTS:
             username, signup = await gateway.signup(transport, password=password)
             token = signup.body["access_token"]
-            await gateway.request("POST", f"/{transport}/login", {"username": username, "password": "wrong-" + password})
-            created = await gateway.request("POST", f"/{transport}/pictures", {"title": "t", "base64": base64.b64encode(image).decode()},
-                                            token=token)
+            await gateway.request(
+                "POST", f"/{transport}/login", {"username": username, "password": "wrong-" + password}
+            )
+            created = await gateway.request(
+                "POST",
+                f"/{transport}/pictures",
+                {"title": "t", "base64": base64.b64encode(image).decode()},
+                token=token,
+            )
             await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}/raw", token=token)
             await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": signup.body["refresh_token"]})
     await asyncio.sleep(1)
@@ -164,19 +202,28 @@ async def test_logs_never_hold_passwords_tokens_or_images(traced: TracedSystem) 
 
 
 def test_every_grafana_panel_query_returns_data_from_a_real_prometheus(system: RunningSystem, tmp_path: Path) -> None:
-    targets = {"gateway": system.gateway_url, **{s: system.rest_url(s) for s in ("users", "auth", "pictures", "analytics")}}
+    targets = {
+        "gateway": system.gateway_url,
+        **{s: system.rest_url(s) for s in ("users", "auth", "pictures", "analytics")},
+    }
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "scrape_configs": [
-            {"job_name": name, "static_configs": [{"targets": [urllib.parse.urlparse(url).netloc]}]} for name, url in targets.items()
+            {"job_name": name, "static_configs": [{"targets": [urllib.parse.urlparse(url).netloc]}]}
+            for name, url in targets.items()
         ],
     }
     (tmp_path / "prometheus.yml").write_text(json.dumps(config))
     port = free_port_base()
     prometheus = subprocess.Popen(
-        ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=(tmp_path / "prometheus.log").open("wb"), stderr=subprocess.STDOUT,
+        [
+            "prometheus",
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=(tmp_path / "prometheus.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -198,7 +245,9 @@ def test_every_grafana_panel_query_returns_data_from_a_real_prometheus(system: R
 
 def _has_data(base: str, expr: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}), timeout=5) as response:
+        with urllib.request.urlopen(
+            f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}), timeout=5
+        ) as response:
             body = json.loads(response.read())
     except OSError:
         return False
@@ -213,8 +262,12 @@ async def _drive_traffic(gateway_url: str) -> None:
             token = signup.body["access_token"]
             await gateway.request("POST", f"/{transport}/login", {"username": username, "password": "wrong-password"})
             await gateway.request("GET", f"/{transport}/me", token=token)
-            created = await gateway.request("POST", f"/{transport}/pictures",
-                                            {"title": "m", "base64": base64.b64encode(png()).decode()}, token=token)
+            created = await gateway.request(
+                "POST",
+                f"/{transport}/pictures",
+                {"title": "m", "base64": base64.b64encode(png()).decode()},
+                token=token,
+            )
             await gateway.request("GET", f"/{transport}/pictures", token=token)
             await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}", token=token)
             await gateway.request("GET", f"/{transport}/pictures/00000000-0000-4000-8000-000000000000", token=token)

@@ -162,20 +162,37 @@ CORRUPT_PNG = _corrupt_png()
         ({"title": "two\nlines", "base64": b64(png())}, 400, "control characters"),
         ({"title": "signature then html", "base64": b64(PNG_SIGNATURE + HTML)}, 400, "not a readable PNG image"),
         ({"title": "png then html", "base64": b64(png() + HTML)}, 400, f"{len(HTML)} bytes after the end of its PNG"),
-        ({"title": "jpeg then html", "base64": b64(jpeg() + HTML)}, 400, f"{len(HTML)} bytes after the end of its JPEG"),
-        ({"title": "gif then html", "base64": b64(animated_gif(40, 30, 3) + HTML)}, 400, "bytes after the end of its GIF"),
-        ({"title": "webp then html", "base64": b64(photo(40, 30, "WEBP") + HTML)}, 400, "bytes after the end of its WebP"),
+        (
+            {"title": "jpeg then html", "base64": b64(jpeg() + HTML)},
+            400,
+            f"{len(HTML)} bytes after the end of its JPEG",
+        ),
+        (
+            {"title": "gif then html", "base64": b64(animated_gif(40, 30, 3) + HTML)},
+            400,
+            "bytes after the end of its GIF",
+        ),
+        (
+            {"title": "webp then html", "base64": b64(photo(40, 30, "WEBP") + HTML)},
+            400,
+            "bytes after the end of its WebP",
+        ),
         ({"title": "png without its end", "base64": b64(png(300, 200)[:-12])}, 400, "truncated PNG"),
         ({"title": "png cut in half", "base64": b64(png(300, 200)[:700])}, 400, "truncated PNG"),
         ({"title": "jpeg cut short", "base64": b64(photo(300, 200)[:-2000])}, 400, "truncated JPEG"),
         ({"title": "gif cut short", "base64": b64(animated_gif(40, 30, 3)[:-100])}, 400, "truncated GIF"),
         ({"title": "corrupt png", "base64": b64(CORRUPT_PNG)}, 400, "truncated or corrupt PNG"),
-        ({"title": "says jpeg", "base64": b64(png()), "content_type": "image/jpeg"}, 400,
-         "content_type is image/jpeg but the bytes are a PNG image"),
+        (
+            {"title": "says jpeg", "base64": b64(png()), "content_type": "image/jpeg"},
+            400,
+            "content_type is image/jpeg but the bytes are a PNG image",
+        ),
         ({"title": "says svg", "base64": b64(png()), "content_type": "image/svg+xml"}, 400, "content_type"),
     ],
 )
-async def test_invalid_uploads_are_400_over_every_transport(gateway: GatewayClient, body: dict[str, Any], status: int, mentions: str) -> None:
+async def test_invalid_uploads_are_400_over_every_transport(
+    gateway: GatewayClient, body: dict[str, Any], status: int, mentions: str
+) -> None:
     token = await gateway.token()
     replies = [await gateway.request("POST", f"/{t}/pictures", body, token=token) for t in TRANSPORTS]
     for reply in replies:
@@ -196,7 +213,9 @@ async def test_invalid_uploads_are_400_over_every_transport(gateway: GatewayClie
     ids=["50000x50000 png bomb", "48 megapixel png", "170 megapixel animation"],
 )
 async def test_images_of_too_many_pixels_are_413_before_decoding_over_every_transport(
-    gateway: GatewayClient, data: bytes, mentions: str,
+    gateway: GatewayClient,
+    data: bytes,
+    mentions: str,
 ) -> None:
     token = await gateway.token()
     replies = [await upload(gateway, t, token, data) for t in TRANSPORTS]
@@ -212,9 +231,11 @@ async def test_images_of_too_many_pixels_are_413_before_decoding_over_every_tran
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_whole_gif_webp_and_animated_images_are_accepted(gateway: GatewayClient, transport: str) -> None:
     token = await gateway.token(transport)
-    for data, content_type, declared in ((animated_gif(120, 80, 4), "image/gif", "image/gif"),
-                                         (photo(200, 100, "WEBP"), "image/webp", ""),
-                                         (photo(200, 100, "JPEG", progressive=True), "image/jpeg", "image/jpeg")):
+    for data, content_type, declared in (
+        (animated_gif(120, 80, 4), "image/gif", "image/gif"),
+        (photo(200, 100, "WEBP"), "image/webp", ""),
+        (photo(200, 100, "JPEG", progressive=True), "image/jpeg", "image/jpeg"),
+    ):
         body = {"title": f"a {content_type}", "base64": b64(data), **({"content_type": declared} if declared else {})}
         created = await gateway.request("POST", f"/{transport}/pictures", body, token=token)
         assert created.status == 201, created.body
@@ -228,8 +249,13 @@ async def test_malformed_ids_and_missing_tokens(gateway: GatewayClient) -> None:
     for transport in TRANSPORTS:
         bad_id = await gateway.request("GET", f"/{transport}/pictures/not-a-uuid", token=token)
         assert (bad_id.status, bad_id.error_code) == (400, "INVALID_ARGUMENT")
-        for method, path in (("GET", "/pictures"), ("POST", "/pictures"), ("GET", "/pictures/x"), ("DELETE", "/pictures/x"),
-                             ("GET", "/analytics")):
+        for method, path in (
+            ("GET", "/pictures"),
+            ("POST", "/pictures"),
+            ("GET", "/pictures/x"),
+            ("DELETE", "/pictures/x"),
+            ("GET", "/analytics"),
+        ):
             reply = await gateway.request(method, f"/{transport}{path}", {} if method == "POST" else None)
             assert (reply.status, reply.error_code) == (401, "UNAUTHENTICATED"), (transport, path)
         bad_page = await gateway.request("GET", f"/{transport}/pictures", token=token, params={"page_size": "1000"})
@@ -302,11 +328,15 @@ def assert_is_thumbnail_of(thumbnail: bytes, width: int, height: int) -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_thumbnails_are_small_webps_that_keep_the_aspect_over_every_transport(
-    gateway: GatewayClient, transport: str,
+    gateway: GatewayClient,
+    transport: str,
 ) -> None:
     token = await gateway.token(transport)
-    originals = {"landscape jpeg": (photo(1600, 1200), 1600, 1200), "portrait png": (photo(600, 1500, "PNG"), 600, 1500),
-                 "tiny png": (png(), 4, 3)}
+    originals = {
+        "landscape jpeg": (photo(1600, 1200), 1600, 1200),
+        "portrait png": (photo(600, 1500, "PNG"), 600, 1500),
+        "tiny png": (png(), 4, 3),
+    }
     ids = {}
     for title, (data, width, height) in originals.items():
         created = await upload(gateway, transport, token, data, title=title)
@@ -314,7 +344,9 @@ async def test_thumbnails_are_small_webps_that_keep_the_aspect_over_every_transp
         assert (created.body["width"], created.body["height"]) == (width, height)
         ids[title] = created.body["id"]
         for fetch_transport in TRANSPORTS:
-            reply = await gateway.request("GET", f"/{fetch_transport}/pictures/{created.body['id']}/thumbnail", token=token)
+            reply = await gateway.request(
+                "GET", f"/{fetch_transport}/pictures/{created.body['id']}/thumbnail", token=token
+            )
             assert reply.status == 200, reply.body
             assert {k: reply.headers[k] for k in THUMBNAIL_HEADERS} == THUMBNAIL_HEADERS
             assert_is_thumbnail_of(reply.raw, width, height)
@@ -326,7 +358,8 @@ async def test_thumbnails_are_small_webps_that_keep_the_aspect_over_every_transp
 
 
 async def test_a_picture_stored_before_thumbnails_gets_one_on_first_request(
-    system: RunningSystem, gateway: GatewayClient,
+    system: RunningSystem,
+    gateway: GatewayClient,
 ) -> None:
     token = await gateway.token()
     data = photo(800, 500)
@@ -337,7 +370,8 @@ async def test_a_picture_stored_before_thumbnails_gets_one_on_first_request(
     try:
         await db.execute(
             "UPDATE pictures SET width = NULL, height = NULL, thumbnail = NULL, thumbnail_content_type = NULL,"
-            " thumbnail_width = NULL, thumbnail_height = NULL WHERE id = $1", uuid.UUID(picture_id),
+            " thumbnail_width = NULL, thumbnail_height = NULL WHERE id = $1",
+            uuid.UUID(picture_id),
         )
         listed = await gateway.request("GET", "/grpc/pictures", token=token)
         assert "width" not in listed.body["pictures"][0]  # unknown yet: 0, omitted in proto3 JSON
@@ -353,13 +387,21 @@ async def test_a_picture_stored_before_thumbnails_gets_one_on_first_request(
         owner = uuid.UUID(created.body["user_id"])
         # ... and so were pixel bombs: no thumbnail is attempted for them either.
         stored_ids = []
-        for title, old in (("old html", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"),
-                           ("old bomb", png_declaring(8000, 6000))):
+        for title, old in (
+            ("old html", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"),
+            ("old bomb", png_declaring(8000, 6000)),
+        ):
             stored_ids.append(uuid.uuid4())
             await db.execute(
                 "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                stored_ids[-1], owner, title, "image/png", len(old), hashlib.sha256(old).hexdigest(), old,
+                stored_ids[-1],
+                owner,
+                title,
+                "image/png",
+                len(old),
+                hashlib.sha256(old).hexdigest(),
+                old,
             )
     finally:
         await db.close()

@@ -16,7 +16,10 @@ from tests.conftest import RunningSystem
 def segments(value: bytes, size: int, message_id: bytes = b"m1") -> list[tuple[bytes, list[tuple[str, bytes]]]]:
     count = -(-len(value) // size)
     return [
-        (value[i * size:(i + 1) * size], [("event", b"x"), (mq.MESSAGE_ID, message_id), (mq.SEGMENT, f"{i}/{count}".encode())])
+        (
+            value[i * size : (i + 1) * size],
+            [("event", b"x"), (mq.MESSAGE_ID, message_id), (mq.SEGMENT, f"{i}/{count}".encode())],
+        )
         for i in range(count)
     ]
 
@@ -71,7 +74,9 @@ async def test_many_large_messages_cross_the_development_broker_whole() -> None:
     broker = DevBroker()
     try:
         broker.create_topics(["big"], partitions=1)
-        settings = Settings(kafka_bootstrap_servers=broker.bootstrap_servers, kafka_fetch_max_wait_ms=5, service_name="test")
+        settings = Settings(
+            kafka_bootstrap_servers=broker.bootstrap_servers, kafka_fetch_max_wait_ms=5, service_name="test"
+        )
         producer = mq.new_producer(settings)
         consumer = mq.new_consumer(settings, "big", group_id="test-big")
         await producer.start()

@@ -105,15 +105,26 @@ _PICTURE_TESTS = f"""
 """
 
 SCENARIO: tuple[Step, ...] = (
-    Step("signup", prerequest="""
+    Step(
+        "signup",
+        prerequest="""
         // A username no earlier run has taken.
         const username = "pm_" + Date.now().toString(36) + "_" + Math.random().toString(36).slice(2, 10);
         pm.environment.set("username", username);
         if (!pm.environment.get("password")) { pm.environment.set("password", "correct horse battery"); }
         pm.environment.set("picture_title", "postman " + username);
-    """, tests=_js(_TOKEN_PAIR_TESTS, _STORE_TOKENS), body={"username": "{{username}}", "password": "{{password}}"}),
-    Step("login", body={"username": "{{username}}", "password": "{{password}}"}, tests=_js(_TOKEN_PAIR_TESTS, _STORE_TOKENS)),
-    Step("me", tests="""
+    """,
+        tests=_js(_TOKEN_PAIR_TESTS, _STORE_TOKENS),
+        body={"username": "{{username}}", "password": "{{password}}"},
+    ),
+    Step(
+        "login",
+        body={"username": "{{username}}", "password": "{{password}}"},
+        tests=_js(_TOKEN_PAIR_TESTS, _STORE_TOKENS),
+    ),
+    Step(
+        "me",
+        tests="""
         const user = pm.response.json();
         pm.test("returns the signed-in user", function () {
             pm.expect(user.id).to.match(/^[0-9a-f-]{36}$/);
@@ -121,17 +132,36 @@ SCENARIO: tuple[Step, ...] = (
             pm.expect(user.created_at).to.be.a("string").and.not.empty;
         });
         pm.environment.set("user_id", user.id);
-    """),
-    Step("refresh", body={"refresh_token": "{{refresh_token}}"}, tests=_js(_TOKEN_PAIR_TESTS, """
+    """,
+    ),
+    Step(
+        "refresh",
+        body={"refresh_token": "{{refresh_token}}"},
+        tests=_js(
+            _TOKEN_PAIR_TESTS,
+            """
         pm.test("rotates the refresh token", function () {
             pm.expect(body.refresh_token).to.not.eql(pm.environment.get("refresh_token"));
         });
-    """, _STORE_TOKENS)),
-    Step("createPicture", body={"title": "{{picture_title}}", "base64": PNG_BASE64}, tests=_js(_PICTURE_TESTS, """
+    """,
+            _STORE_TOKENS,
+        ),
+    ),
+    Step(
+        "createPicture",
+        body={"title": "{{picture_title}}", "base64": PNG_BASE64},
+        tests=_js(
+            _PICTURE_TESTS,
+            """
         pm.test("does not echo the image bytes", function () { pm.expect(picture).to.not.have.property("base64"); });
         pm.environment.set("picture_id", picture.id);
-    """)),
-    Step("listPictures", query={"page_size": "10"}, tests="""
+    """,
+        ),
+    ),
+    Step(
+        "listPictures",
+        query={"page_size": "10"},
+        tests="""
         const page = pm.response.json();
         pm.test("lists the new picture, without image bytes", function () {
             pm.expect(page.pictures).to.be.an("array").with.lengthOf(1);
@@ -139,28 +169,46 @@ SCENARIO: tuple[Step, ...] = (
             pm.expect(page.pictures[0]).to.not.have.property("base64");
             pm.expect(page).to.not.have.property("next_page_token");
         });
-    """),
-    Step("getPicture", tests=_js(_PICTURE_TESTS, f"""
+    """,
+    ),
+    Step(
+        "getPicture",
+        tests=_js(
+            _PICTURE_TESTS,
+            f"""
         pm.test("returns the image as base64", function () {{
             pm.expect(picture.id).to.eql(pm.environment.get("picture_id"));
             pm.expect(picture.base64).to.eql("{PNG_BASE64}");
         }});
-    """)),
-    Step("getPictureRaw", description="The token goes in ?access_token=, as an <img src> sends it.", tests=f"""
+    """,
+        ),
+    ),
+    Step(
+        "getPictureRaw",
+        description="The token goes in ?access_token=, as an <img src> sends it.",
+        tests=f"""
         pm.test("returns the PNG bytes", function () {{
             pm.expect(pm.response.headers.get("Content-Type")).to.include("image/png");
             pm.expect(pm.response.stream.length).to.eql({len(PNG_BYTES)});
             pm.expect(pm.response.headers.get("ETag")).to.eql('"{PNG_SHA256}"');
         }});
-    """),
-    Step("getThumbnail", description="A WebP of at most 320×320 pixels, made when the picture was created.", tests="""
+    """,
+    ),
+    Step(
+        "getThumbnail",
+        description="A WebP of at most 320×320 pixels, made when the picture was created.",
+        tests="""
         pm.test("returns a WebP thumbnail", function () {
             pm.expect(pm.response.headers.get("Content-Type")).to.include("image/webp");
             pm.expect(pm.response.headers.get("X-Content-Type-Options")).to.eql("nosniff");
             pm.expect(pm.response.stream.length).to.be.above(0);
         });
-    """),
-    Step("analytics", query={"limit": "20"}, tests="""
+    """,
+    ),
+    Step(
+        "analytics",
+        query={"limit": "20"},
+        tests="""
         const body = pm.response.json();
         // Call logs reach analytics asynchronously, and proto3 JSON omits empty lists.
         pm.test("returns call logs and statistics", function () {
@@ -170,16 +218,27 @@ SCENARIO: tuple[Step, ...] = (
                 pm.expect(log).to.include.keys("transport", "service", "method", "status", "time");
             });
         });
-    """),
+    """,
+    ),
     Step("me", name="me without a token (401)", send_token=False, status=401, error_code="UNAUTHENTICATED"),
-    Step("createPicture", name="createPicture not an image (400)", status=400, error_code="INVALID_ARGUMENT",
-         body={"title": "not an image", "base64": NOT_AN_IMAGE_BASE64}),
+    Step(
+        "createPicture",
+        name="createPicture not an image (400)",
+        status=400,
+        error_code="INVALID_ARGUMENT",
+        body={"title": "not an image", "base64": NOT_AN_IMAGE_BASE64},
+    ),
     Step("getPicture", name="getPicture unknown id (404)", picture_id="{{$guid}}", status=404, error_code="NOT_FOUND"),
     Step("deletePicture"),
     Step("getPicture", name="getPicture after delete (404)", status=404, error_code="NOT_FOUND"),
     Step("logout", body={"refresh_token": "{{refresh_token}}"}),
-    Step("refresh", name="refresh after logout (401)", body={"refresh_token": "{{refresh_token}}"}, status=401,
-         error_code="UNAUTHENTICATED"),
+    Step(
+        "refresh",
+        name="refresh after logout (401)",
+        body={"refresh_token": "{{refresh_token}}"},
+        status=401,
+        error_code="UNAUTHENTICATED",
+    ),
     Step("deleteMe"),
     Step("me", name="me after deleteMe (404)", status=404, error_code="NOT_FOUND"),
 )
@@ -211,8 +270,15 @@ def _request_item(route: PublicRoute, step: Step, transport: str) -> dict[str, A
     request: dict[str, Any] = {"method": route.http_method, "auth": auth, "header": headers, "url": url}
     if route.http_method in ("POST", "PUT", "PATCH"):
         headers.append({"key": "Content-Type", "value": "application/json"})
-        request["body"] = {"mode": "raw", "raw": json.dumps(step.body or {}, indent=2), "options": {"raw": {"language": "json"}}}
-    description = route.summary + f" ({route.http_method} /{{transport}}{route.path}, answered by the {route.target.service} service)."
+        request["body"] = {
+            "mode": "raw",
+            "raw": json.dumps(step.body or {}, indent=2),
+            "options": {"raw": {"language": "json"}},
+        }
+    description = (
+        route.summary
+        + f" ({route.http_method} /{{transport}}{route.path}, answered by the {route.target.service} service)."
+    )
     if step.description:
         description += " " + step.description
     request["description"] = description
@@ -266,21 +332,23 @@ def collection(route_table: Sequence[PublicRoute] | None = None) -> dict[str, An
     route_table = route_table if route_table is not None else gateway_routes()
     folders = []
     for transport in TRANSPORTS:
-        folders.append({
-            "id": _uid(transport),
-            "name": transport,
-            "description": f"Every gateway route at /{transport}/...: the gateway calls the services over {transport}. "
-                           "Signs up a fresh user, then walks the API and cleans up after itself.",
-            "item": [_request_item(route, step, transport) for route, step in scenario(route_table)],
-        })
+        folders.append(
+            {
+                "id": _uid(transport),
+                "name": transport,
+                "description": f"Every gateway route at /{transport}/...: the gateway calls the services over "
+                f"{transport}. Signs up a fresh user, then walks the API and cleans up after itself.",
+                "item": [_request_item(route, step, transport) for route, step in scenario(route_table)],
+            }
+        )
     return {
         "info": {
             "_postman_id": _uid("collection"),
             "name": "Trident gateway",
             "description": "The Trident public API, generated from the gateway's route table by "
-                           "`python -m internal.services.gateway.postman`; do not edit by hand. "
-                           "Use it with the `Trident (local)` environment (api/postman/trident.postman_environment.json), "
-                           "whose `baseUrl` points at the gateway. See api/postman/README.md.",
+            "`python -m internal.services.gateway.postman`; do not edit by hand. "
+            "Use it with the `Trident (local)` environment (api/postman/trident.postman_environment.json), "
+            "whose `baseUrl` points at the gateway. See api/postman/README.md.",
             "schema": SCHEMA,
         },
         "item": folders,
@@ -335,47 +403,100 @@ class GrpcExample:
 
 
 GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
-    GrpcExample("users", "CreateUser", {"username": "bob", "password": "correct horse battery"},
-                "For the auth service only: PERMISSION_DENIED with a user's token."),
-    GrpcExample("users", "GetUser", {"id": EXAMPLE_USER_ID}, "Your own account (the token's user); NOT_FOUND for anyone else.",
-                read_only=True),
+    GrpcExample(
+        "users",
+        "CreateUser",
+        {"username": "bob", "password": "correct horse battery"},
+        "For the auth service only: PERMISSION_DENIED with a user's token.",
+    ),
+    GrpcExample(
+        "users",
+        "GetUser",
+        {"id": EXAMPLE_USER_ID},
+        "Your own account (the token's user); NOT_FOUND for anyone else.",
+        read_only=True,
+    ),
     GrpcExample("users", "GetUserByUsername", {"username": "alice"}, "By username."),
-    GrpcExample("users", "ValidatePassword", {"username": "alice", "password": "correct horse battery"},
-                "Returns the user, or UNAUTHENTICATED."),
-    GrpcExample("users", "DeleteUser", {"id": EXAMPLE_USER_ID}, "Deletes the user; pictures follows the user.deleted event."),
-    GrpcExample("auth", "Signup", {"username": "alice", "password": "correct horse battery"}, "Create an account; returns a TokenPair."),
+    GrpcExample(
+        "users",
+        "ValidatePassword",
+        {"username": "alice", "password": "correct horse battery"},
+        "Returns the user, or UNAUTHENTICATED.",
+    ),
+    GrpcExample(
+        "users", "DeleteUser", {"id": EXAMPLE_USER_ID}, "Deletes the user; pictures follows the user.deleted event."
+    ),
+    GrpcExample(
+        "auth",
+        "Signup",
+        {"username": "alice", "password": "correct horse battery"},
+        "Create an account; returns a TokenPair.",
+    ),
     GrpcExample("auth", "Login", {"username": "alice", "password": "correct horse battery"}, "Returns a TokenPair."),
-    GrpcExample("auth", "Refresh", {"refresh_token": "<refresh_token from Signup or Login>"}, "Rotates the refresh token."),
-    GrpcExample("auth", "Logout", {"refresh_token": "<refresh_token from Signup or Login>"}, "Revokes the refresh token."),
-    GrpcExample("auth", "ValidateToken", {"access_token": "<access_token from Signup or Login>"},
-                "Returns the token's claims (user_id, username, expires_at)."),
+    GrpcExample(
+        "auth", "Refresh", {"refresh_token": "<refresh_token from Signup or Login>"}, "Rotates the refresh token."
+    ),
+    GrpcExample(
+        "auth", "Logout", {"refresh_token": "<refresh_token from Signup or Login>"}, "Revokes the refresh token."
+    ),
+    GrpcExample(
+        "auth",
+        "ValidateToken",
+        {"access_token": "<access_token from Signup or Login>"},
+        "Returns the token's claims (user_id, username, expires_at).",
+    ),
     GrpcExample("auth", "GetPublicKey", {}, "The key that verifies access tokens.", read_only=True),
-    GrpcExample("pictures", "CreatePicture", {"title": "one blue pixel", "base64": PNG_BASE64},
-                "bytes travel base64-encoded in JSON; the owner is the token's user."),
-    GrpcExample("pictures", "ListPictures", {"page_size": 10}, "The token's user's pictures, newest first.",
-                read_only=True),
+    GrpcExample(
+        "pictures",
+        "CreatePicture",
+        {"title": "one blue pixel", "base64": PNG_BASE64},
+        "bytes travel base64-encoded in JSON; the owner is the token's user.",
+    ),
+    GrpcExample(
+        "pictures", "ListPictures", {"page_size": 10}, "The token's user's pictures, newest first.", read_only=True
+    ),
     GrpcExample("pictures", "GetPicture", {"id": EXAMPLE_PICTURE_ID}, "NOT_FOUND unless the token's user owns it."),
     GrpcExample("pictures", "GetThumbnail", {"id": EXAMPLE_PICTURE_ID}, "A WebP of at most 320×320 pixels."),
     GrpcExample("pictures", "DeletePicture", {"id": EXAMPLE_PICTURE_ID}, "Deletes one of the token's user's pictures."),
-    GrpcExample("analytics", "LogData", {
-        "transport": "grpc", "service": "pictures", "method": "getPicture", "status": 200, "latency_ms": 12.5,
-        "user_id": EXAMPLE_USER_ID, "time": "2025-01-01T12:00:00Z", "request_id": "0123456789abcdef0123456789abcdef",
-    }, "Records one call log: for the gateway only (PERMISSION_DENIED with a user's token)."),
-    GrpcExample("analytics", "GetLogs", {"limit": 10, "transport": "grpc"}, "Latest call logs and statistics, optionally filtered.",
-                read_only=True),
+    GrpcExample(
+        "analytics",
+        "LogData",
+        {
+            "transport": "grpc",
+            "service": "pictures",
+            "method": "getPicture",
+            "status": 200,
+            "latency_ms": 12.5,
+            "user_id": EXAMPLE_USER_ID,
+            "time": "2025-01-01T12:00:00Z",
+            "request_id": "0123456789abcdef0123456789abcdef",
+        },
+        "Records one call log: for the gateway only (PERMISSION_DENIED with a user's token).",
+    ),
+    GrpcExample(
+        "analytics",
+        "GetLogs",
+        {"limit": 10, "transport": "grpc"},
+        "Latest call logs and statistics, optionally filtered.",
+        read_only=True,
+    ),
 )
 
 
 def grpc_examples() -> dict[str, Any]:
-    missing = [f"{s.full_name}/{m.name}" for key, s in GRPC_SERVICES.items() for m in s.methods
-               if not any(e.service == key and e.method == m.name for e in GRPC_EXAMPLES)]
+    missing = [
+        f"{s.full_name}/{m.name}"
+        for key, s in GRPC_SERVICES.items()
+        for m in s.methods
+        if not any(e.service == key and e.method == m.name for e in GRPC_EXAMPLES)
+    ]
     if missing:
         raise ValueError(f"no gRPC example for {missing}")
     return {
         "description": "gRPC requests straight to each service (targets are the `make run` defaults). Services have "
-                       "server reflection. Every call needs the `authorization` metadata: `Bearer ` and a user's access token "
-                       "from the gateway's /rest/signup or /rest/login; services verify it themselves. Strings in "
-                       "<angle brackets> and the example UUIDs are placeholders.",
+        "server reflection. Every call needs the `authorization` metadata: `Bearer ` and a user's access token "
+        "from the gateway's /rest/signup or /rest/login; services verify it themselves. Strings in "
+        "<angle brackets> and the example UUIDs are placeholders.",
         "examples": [e.as_dict() for e in GRPC_EXAMPLES],
     }
 
@@ -387,6 +508,7 @@ def gateway_routes() -> list[PublicRoute]:
 
 def documents() -> dict[str, str]:
     """The generated files, by their path in api/."""
+
     def dump(doc: dict[str, Any]) -> str:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

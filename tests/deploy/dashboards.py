@@ -17,8 +17,20 @@ DASHBOARD_DIR = REPO / "deploy" / "grafana" / "dashboards"
 GRAFANA_INTERVALS = ("$__rate_interval", "${__rate_interval}", "$__interval", "${__interval}", "$__range", "${__range}")
 
 _PROMQL_WORDS = {
-    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-    "and", "or", "unless", "atan2", "inf", "nan",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "offset",
+    "and",
+    "or",
+    "unless",
+    "atan2",
+    "inf",
+    "nan",
 }
 
 
@@ -53,7 +65,9 @@ def panel_queries(window: str | None = "1m") -> list[tuple[str, str, str]]:
             for target in panel.get("targets", []):
                 expr = target.get("expr")
                 if expr:
-                    queries.append((board["title"], panel["title"], expr if window is None else substitute(expr, window)))
+                    queries.append(
+                        (board["title"], panel["title"], expr if window is None else substitute(expr, window))
+                    )
     return queries
 
 

@@ -34,7 +34,8 @@ WORKFLOWS = REPO / ".github" / "workflows"
 PROCESSES = REGISTRY.names
 # What some process's Settings class accepts: its own fields, and where each peer answers.
 SETTINGS_ENV = {name.upper() for service in REGISTRY.services for name in service.settings.model_fields} | {
-    f"PEERS__{peer.upper()}__{field.upper()}" for peer in SERVICES for field in ("rest_url", "grpc_target")}
+    f"PEERS__{peer.upper()}__{field.upper()}" for peer in SERVICES for field in ("rest_url", "grpc_target")
+}
 REST_PORTS = {"gateway": 8080, "users": 8081, "auth": 8082, "pictures": 8083, "analytics": 8084}
 GRPC_PORTS = {"gateway": 0, "users": 9081, "auth": 9082, "pictures": 9083, "analytics": 9084}
 STANDARD_METRIC_PREFIXES = ("process_", "python_")
@@ -120,7 +121,17 @@ def test_init_scripts_provision_what_the_system_needs() -> None:
 def test_compose_runs_the_five_processes_on_the_dependencies(compose: dict[str, Any], deps: dict[str, Any]) -> None:
     assert "docker-compose.deps.yml" in compose["include"]
     assert set(compose["services"]) == set(PROCESSES)
-    assert {"postgres", "kafka", "kafka-init", "jaeger", "elasticsearch", "kibana", "filebeat", "prometheus", "grafana"} <= set(deps["services"])
+    assert {
+        "postgres",
+        "kafka",
+        "kafka-init",
+        "jaeger",
+        "elasticsearch",
+        "kibana",
+        "filebeat",
+        "prometheus",
+        "grafana",
+    } <= set(deps["services"])
     for name, service in compose["services"].items():
         assert service["command"] == ["serve", name]
         assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
@@ -139,7 +150,9 @@ def test_compose_runs_the_five_processes_on_the_dependencies(compose: dict[str, 
             assert "DATABASE_URL" not in env
             assert env["WEB_DIST_DIR"] == "/app/web/dist"
         else:
-            assert env["DATABASE_URL"].startswith("postgresql://") and env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
+            assert env["DATABASE_URL"].startswith("postgresql://") and env["DATABASE_URL"].endswith(
+                f"@postgres:5432/{name}"
+            )
         assert "healthcheck" in service
         conditions = {dep: spec["condition"] for dep, spec in service["depends_on"].items()}
         assert conditions["kafka-init"] == "service_completed_successfully"
@@ -261,17 +274,31 @@ def test_every_dockerfile_copy_source_exists() -> None:
         for source in sources:
             assert (REPO / source).exists(), f"COPY source {source} does not exist in the repository"
             checked.append(source)
-    assert {"pyproject.toml", "api/", "internal/", "configs/", "web/package.json", "web/package-lock.json", "web/"} <= set(checked)
+    assert {
+        "pyproject.toml",
+        "api/",
+        "internal/",
+        "configs/",
+        "web/package.json",
+        "web/package-lock.json",
+        "web/",
+    } <= set(checked)
 
 
 def test_dockerfile_runs_any_service_as_a_non_root_user() -> None:
     instructions = dockerfile_instructions()
     args = dict(rest.split("=", 1) for keyword, rest in instructions if keyword == "ARG" and "=" in rest)
-    stages = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest) for keyword, rest in instructions if keyword == "FROM"]
+    stages = [
+        re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest) for keyword, rest in instructions if keyword == "FROM"
+    ]
     images = [stage.split()[0] for stage in stages]
-    assert len(stages) >= 3 and any(i.startswith("node:") for i in images) and any(i.startswith("python:") and "slim" in i for i in images)
+    assert (
+        len(stages) >= 3
+        and any(i.startswith("node:") for i in images)
+        and any(i.startswith("python:") and "slim" in i for i in images)
+    )
     assert all(re.search(r":\d+\.\d+", i) for i in images), f"base images are not pinned: {images}"
-    final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM"):]
+    final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
     user = [rest for keyword, rest in final if keyword == "USER"]
     assert user and user[-1].split(":")[0] not in {"root", "0"}
     assert json.loads(next(rest for keyword, rest in final if keyword == "ENTRYPOINT")) == ["trident"]
@@ -298,7 +325,11 @@ def test_dockerignore_keeps_copied_sources() -> None:
 def test_kustomize_renders_a_deployment_service_and_autoscaler_per_process(rendered: list[dict[str, Any]]) -> None:
     assert {d["metadata"].get("namespace") for d in rendered if d["kind"] != "Namespace"} == {"trident"}
     assert "trident" in by_kind(rendered, "Namespace")
-    deployments, services, hpas = by_kind(rendered, "Deployment"), by_kind(rendered, "Service"), by_kind(rendered, "HorizontalPodAutoscaler")
+    deployments, services, hpas = (
+        by_kind(rendered, "Deployment"),
+        by_kind(rendered, "Service"),
+        by_kind(rendered, "HorizontalPodAutoscaler"),
+    )
     assert set(deployments) == set(services) == set(hpas) == set(PROCESSES)
     for name in PROCESSES:
         spec = deployments[name]["spec"]["template"]["spec"]
@@ -426,7 +457,8 @@ def test_only_the_gateway_reaches_a_service_on_rest_and_grpc(network: Network, p
 
 
 def test_from_outside_only_the_gateway_is_reachable_and_only_through_the_ingress_controller(
-        network: Network, pods: dict[str, Pod]) -> None:
+    network: Network, pods: dict[str, Pod]
+) -> None:
     controller = pods["ingress-nginx"]
     assert network.allows(controller, pods["gateway"], REST_PORTS["gateway"])
     for name in (*SERVICES, "postgres", "kafka", "jaeger"):
@@ -459,7 +491,8 @@ def test_services_do_not_reach_each_other_or_the_gateway(network: Network, pods:
 
 
 def test_every_pod_in_the_namespace_resolves_names_and_reaches_nothing_else_by_default(
-        network: Network, pods: dict[str, Pod]) -> None:
+    network: Network, pods: dict[str, Pod]
+) -> None:
     dns = pods["kube-dns"]
     for name, pod in pods.items():
         if pod.namespace == "trident":
@@ -502,8 +535,13 @@ def steps_using(workflow: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 def run_actionlint(root: Path) -> subprocess.CompletedProcess[str]:
     files = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.y*ml"))
-    return subprocess.run([venv_tool("actionlint"), "-no-color", "-oneline", *files], capture_output=True, text=True,
-                          cwd=root, timeout=120)
+    return subprocess.run(
+        [venv_tool("actionlint"), "-no-color", "-oneline", *files],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
 
 
 def test_actionlint_accepts_the_workflows() -> None:
@@ -564,7 +602,10 @@ def test_cd_pushes_the_image_to_ghcr_on_a_version_tag_after_ci_passes() -> None:
     assert image["permissions"] == {"contents": "read", "packages": "write"}
     (login,) = steps_using(cd, "docker/login-action")
     assert login["with"] == {
-        "registry": "ghcr.io", "username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}
+        "registry": "ghcr.io",
+        "username": "${{ github.actor }}",
+        "password": "${{ secrets.GITHUB_TOKEN }}",
+    }
     (meta,) = steps_using(cd, "docker/metadata-action")
     assert meta["with"]["images"] == "ghcr.io/${{ github.repository }}"
     assert "type=semver,pattern={{version}}" in meta["with"]["tags"]
@@ -588,8 +629,9 @@ def test_hadolint_catches_an_unpinned_install(tmp_path: Path) -> None:
     text = DOCKERFILE.read_text()
     assert "RUN pip install ." in text
     dockerfile.write_text(text.replace("RUN pip install .", "RUN pip install --upgrade pip && pip install ."))
-    result = subprocess.run([venv_tool("hadolint"), "--no-color", str(dockerfile)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [venv_tool("hadolint"), "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1 and "DL3013" in result.stdout, result.stdout + result.stderr
 
 
@@ -598,8 +640,13 @@ def test_hadolint_catches_an_unpinned_install(tmp_path: Path) -> None:
 
 def planned_acls() -> set[tuple[str, str, str, str]]:
     """(principal, operation, resource type, resource name) of every ACL create-acls.sh would add."""
-    result = subprocess.run([str(DEPLOY / "kafka" / "create-acls.sh")], capture_output=True, text=True, timeout=30,
-                            env={"DRY_RUN": "1", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [str(DEPLOY / "kafka" / "create-acls.sh")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"DRY_RUN": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     acls = set()
     for line in result.stdout.splitlines():
@@ -651,7 +698,9 @@ def test_kafka_acls_give_each_process_only_the_topics_it_uses() -> None:
 
 def test_promtool_accepts_the_prometheus_config() -> None:
     promtool = tool("promtool")
-    result = subprocess.run([promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")], capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -689,8 +738,14 @@ def test_dashboards_exist_for_the_overview_and_every_process() -> None:
     uids = [b["uid"] for b in boards.values()]
     assert len(set(uids)) == len(uids)
     overview = {t for b, t, _ in panel_queries() if b == "Trident / Overview"}
-    assert {"Request rate by service", "Request rate by transport", "Error ratio by service", "Error ratio by transport",
-            "Latency by service", "Latency by transport"} <= overview
+    assert {
+        "Request rate by service",
+        "Request rate by transport",
+        "Error ratio by service",
+        "Error ratio by transport",
+        "Latency by service",
+        "Latency by transport",
+    } <= overview
     latency = [e for b, t, e in panel_queries() if b == "Trident / Overview" and t == "Latency by transport"]
     assert [re.match(r"histogram_quantile\(([\d.]+)", e).group(1) for e in latency] == ["0.5", "0.95", "0.99"]  # type: ignore[union-attr]
 
@@ -713,9 +768,16 @@ def test_every_panel_query_parses(tmp_path: Path) -> None:
     promtool = tool("promtool")
     queries = panel_queries()
     assert len(queries) >= 50
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"trident:dashboard_panel:{i}", "expr": expr} for i, (_, _, expr) in enumerate(queries)
-    ]}]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [
+                    {"record": f"trident:dashboard_panel:{i}", "expr": expr} for i, (_, _, expr) in enumerate(queries)
+                ],
+            }
+        ]
+    }
     path = tmp_path / "panels.rules.yml"
     path.write_text(yaml.safe_dump(rules, sort_keys=False))
     result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
@@ -730,7 +792,9 @@ def test_dashboards_use_only_exported_metrics() -> None:
         names = metric_names(expr)
         assert names, f"{board} / {panel}: no metric in {expr}"
         for name in names:
-            assert name in exported or name.startswith(STANDARD_METRIC_PREFIXES), f"{board} / {panel}: unknown metric {name}"
+            assert name in exported or name.startswith(STANDARD_METRIC_PREFIXES), (
+                f"{board} / {panel}: unknown metric {name}"
+            )
         assert "$" not in expr, f"{board} / {panel}: unresolved variable in {expr}"
 
 
@@ -743,7 +807,8 @@ def test_dashboard_json_is_what_the_generator_writes() -> None:
     assert set(generated) == {p.name for p in DASHBOARD_DIR.glob("*.json")}
     for name, board in generated.items():
         assert (DASHBOARD_DIR / name).read_text() == module.render(board), (
-            f"{name} is stale: run .venv/bin/python deploy/grafana/generate_dashboards.py")
+            f"{name} is stale: run .venv/bin/python deploy/grafana/generate_dashboards.py"
+        )
 
 
 # --- Kibana -------------------------------------------------------------------------------------

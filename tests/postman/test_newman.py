@@ -1,4 +1,5 @@
-"""The Postman collection: generated from the gateway's routes, complete, and passing under newman against a real system.
+"""The Postman collection: generated from the gateway's routes, complete, and passing under newman against a real
+system.
 
 Also checks api/postman/grpc-examples.json against the real services' gRPC server reflection.
 """
@@ -18,9 +19,9 @@ from google.protobuf import descriptor_pool, json_format, message_factory
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from internal.common.service import TRANSPORTS
-from tools import postman
 from tests.client import GatewayClient
 from tests.conftest import ROOT, RunningSystem
+from tools import postman
 
 API = ROOT / "api"
 POSTMAN_DIR = API / "postman"
@@ -65,12 +66,16 @@ def test_the_collection_has_every_route_over_every_transport() -> None:
             request = item["request"]
             assert request["url"]["path"][0] == transport, item["name"]
             assert request["url"]["host"] == ["{{baseUrl}}"]
-            assert any(e["listen"] == "test" and any("pm.test(" in line for line in e["script"]["exec"]) for e in item["event"])
+            assert any(
+                e["listen"] == "test" and any("pm.test(" in line for line in e["script"]["exec"]) for e in item["event"]
+            )
             seen.add(_route_key(request["method"], request["url"]["path"]))
         assert expected <= seen, f"{transport}: no request for {expected - seen}"
         names = [item["name"] for item in folder["item"]]
         assert names[0] == "signup" and names[-1].startswith("me after deleteMe")
-        assert {"me without a token (401)", "createPicture not an image (400)", "getPicture unknown id (404)"} <= set(names)
+        assert {"me without a token (401)", "createPicture not an image (400)", "getPicture unknown id (404)"} <= set(
+            names
+        )
 
 
 def test_the_environment_carries_base_url_and_tokens() -> None:
@@ -87,7 +92,9 @@ def _ensure_newman() -> Path:
     if not NEWMAN.exists():
         npm = shutil.which("npm")
         assert npm, "npm is needed to install newman (tests/postman/package.json)"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
+        )
     assert NEWMAN.exists()
     return NEWMAN
 
@@ -95,7 +102,10 @@ def _ensure_newman() -> Path:
 def _count_assertions(collection: dict[str, Any]) -> int:
     return sum(
         line.count("pm.test(")
-        for folder in collection["item"] for item in folder["item"] for event in item["event"] for line in event["script"]["exec"]
+        for folder in collection["item"]
+        for item in folder["item"]
+        for event in item["event"]
+        for line in event["script"]["exec"]
     )
 
 
@@ -104,12 +114,27 @@ def test_newman_runs_the_collection_against_the_system(system: RunningSystem, tm
     report_path = tmp_path / "newman.json"
     result = subprocess.run(
         [
-            str(newman), "run", str(COLLECTION), "-e", str(ENVIRONMENT),
-            "--env-var", f"baseUrl={system.gateway_url}",
-            "--reporters", "cli,json", "--reporter-json-export", str(report_path),
-            "--color", "off", "--timeout-request", "30000",
+            str(newman),
+            "run",
+            str(COLLECTION),
+            "-e",
+            str(ENVIRONMENT),
+            "--env-var",
+            f"baseUrl={system.gateway_url}",
+            "--reporters",
+            "cli,json",
+            "--reporter-json-export",
+            str(report_path),
+            "--color",
+            "off",
+            "--timeout-request",
+            "30000",
         ],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     report = _load(report_path)
@@ -147,7 +172,9 @@ async def test_grpc_examples_match_the_services_reflection(system: RunningSystem
             assert len(service_names) == 1, service_names
             described = pool.FindServiceByName(service_names[0])
             # Every method the service offers has an example, and every example names a real method.
-            assert {f"{described.full_name}/{m.name}" for m in described.methods} == {e["method"] for e in service_examples}
+            assert {f"{described.full_name}/{m.name}" for m in described.methods} == {
+                e["method"] for e in service_examples
+            }
             for example in service_examples:
                 full_service, method_name = example["method"].split("/")
                 assert full_service == described.full_name

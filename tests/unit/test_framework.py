@@ -40,8 +40,15 @@ class InMemoryPictures:
             raise RuntimeError("a bug with a secret in it")
         created = Timestamp()
         created.FromSeconds(1_700_000_000)
-        picture = pb.Picture(id=str(uuid.uuid4()), title=request.title, user_id=user, content_type="image/png",
-                             size=len(request.base64), created_at=created, base64=request.base64)
+        picture = pb.Picture(
+            id=str(uuid.uuid4()),
+            title=request.title,
+            user_id=user,
+            content_type="image/png",
+            size=len(request.base64),
+            created_at=created,
+            base64=request.base64,
+        )
         self.pictures[picture.id] = picture
         return picture
 
@@ -100,7 +107,8 @@ async def test_a_typed_client_gets_typed_answers_over_every_transport(harness: H
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_the_call_arrives_over_the_transport_the_caller_picked(
-        harness: Harness, service: InMemoryPictures, transport: str) -> None:
+    harness: Harness, service: InMemoryPictures, transport: str
+) -> None:
     # Without a transport of its own, a client goes over the transport of the call it is made for.
     await harness.sender.client(PicturesClient).list_pictures(pb.ListPicturesRequest(), alice(transport))
     assert service.calls == [("list", transport)]
@@ -120,14 +128,25 @@ async def test_errors_keep_their_code_and_reason_over_every_transport(harness: H
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_the_contracts_field_rules_are_enforced_before_the_handler(
-        harness: Harness, service: InMemoryPictures, transport: str) -> None:
+    harness: Harness, service: InMemoryPictures, transport: str
+) -> None:
     pictures = harness.sender.client(PicturesClient, transport=transport)
     cases = [
         (pictures.get_picture(pb.GetPictureRequest(id="not-a-uuid"), alice(transport)), "id must be a UUID"),
-        (pictures.list_pictures(pb.ListPicturesRequest(page_size=101), alice(transport)), "page_size must be at most 100"),
-        (pictures.create_picture(pb.CreatePictureRequest(title="", base64=b"1"), alice(transport)), "title is required"),
-        (pictures.create_picture(pb.CreatePictureRequest(title="x", base64=b"1", content_type="text/html"),
-                                 alice(transport)), "content_type must be one of image/png"),
+        (
+            pictures.list_pictures(pb.ListPicturesRequest(page_size=101), alice(transport)),
+            "page_size must be at most 100",
+        ),
+        (
+            pictures.create_picture(pb.CreatePictureRequest(title="", base64=b"1"), alice(transport)),
+            "title is required",
+        ),
+        (
+            pictures.create_picture(
+                pb.CreatePictureRequest(title="x", base64=b"1", content_type="text/html"), alice(transport)
+            ),
+            "content_type must be one of image/png",
+        ),
     ]
     for call, message in cases:
         with pytest.raises(InvalidArgument) as refused:
@@ -159,7 +178,8 @@ async def test_the_identity_of_the_caller_reaches_the_service(harness: Harness, 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_methods_the_proto_marks_idempotent_are_retried_and_others_are_not(
-        harness: Harness, service: InMemoryPictures, transport: str) -> None:
+    harness: Harness, service: InMemoryPictures, transport: str
+) -> None:
     pictures = harness.sender.client(PicturesClient, transport=transport)
     service.list_failures = 2  # ListPictures: idempotency_level = NO_SIDE_EFFECTS
     await pictures.list_pictures(pb.ListPicturesRequest(), alice(transport))
@@ -182,8 +202,9 @@ async def test_rest_refuses_unknown_fields_with_a_clear_message(harness: Harness
     from internal.common import rest
 
     binding = CONTRACT.service("pictures").method("CreatePicture")
-    reply = await rest.serve(binding, harness.handlers("pictures")["CreatePicture"], b'{"title": "a", "colour": 1}',
-                             {}, {}, {})
+    reply = await rest.serve(
+        binding, harness.handlers("pictures")["CreatePicture"], b'{"title": "a", "colour": 1}', {}, {}, {}
+    )
     assert reply.status == 400
     assert b"unknown field 'colour'" in (reply.body if isinstance(reply.body, bytes) else b"")
 
@@ -191,8 +212,9 @@ async def test_rest_refuses_unknown_fields_with_a_clear_message(harness: Harness
 async def test_events_name_the_known_events_when_one_is_unknown(harness: Harness) -> None:
     from internal.common import events, mq
 
-    event, status, body, _ = await events.serve(CONTRACT.service("pictures"), harness.handlers("pictures"),
-                                                [(mq.EVENT, b"getpictur")], None, b"{}")
+    event, status, body, _ = await events.serve(
+        CONTRACT.service("pictures"), harness.handlers("pictures"), [(mq.EVENT, b"getpictur")], None, b"{}"
+    )
     assert (event, status) == ("getpictur", "INVALID_ARGUMENT")
     assert b"getpicture" in body
 
@@ -223,7 +245,7 @@ def test_a_subscriber_is_checked_against_the_topic_message() -> None:
 
     async def wrong(event: pb.Picture, ctx: CallContext) -> None: ...
 
-    with pytest.raises(ContractError, match="the proto says trident.users.v1.UserDeleted"):
+    with pytest.raises(ContractError, match=r"the proto says trident\.users\.v1\.UserDeleted"):
         check_subscription(CONTRACT.topic("user.deleted"), Subscription("user.deleted", wrong))
 
 
@@ -245,7 +267,9 @@ async def test_middlewares_wrap_in_the_order_they_are_listed() -> None:
                 result = await next_(request, ctx)
                 seen.append(f"<{name}")
                 return result
+
             return handle
+
         return middleware
 
     async def handler(request: object, ctx: CallContext) -> str:

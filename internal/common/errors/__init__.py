@@ -37,8 +37,9 @@ class TridentError(Exception):
     # Seconds after which trying again makes sense (overload, rate limits): `Retry-After` over HTTP.
     retry_after: int | None = None
 
-    def __init__(self, message: str, code: Code | None = None, reason: str | None = None,
-                 retry_after: int | None = None) -> None:
+    def __init__(
+        self, message: str, code: Code | None = None, reason: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -65,8 +66,9 @@ class TridentError(Exception):
         """Rebuild an error from `{"error": {"code", "message", "reason"?}}`, as sent by another process."""
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict):
-            rebuilt = from_code(str(error.get("code", "")), str(error.get("message", "")),
-                                str(error.get("reason", "")), fallback_status)
+            rebuilt = from_code(
+                str(error.get("code", "")), str(error.get("message", "")), str(error.get("reason", "")), fallback_status
+            )
             retry_after = error.get("retry_after")
             if isinstance(retry_after, int):
                 rebuilt.retry_after = retry_after
@@ -115,8 +117,17 @@ class DeadlineExceeded(TridentError):
 
 _BY_CODE: dict[Code, type[TridentError]] = {
     cls.code: cls
-    for cls in (InvalidArgument, Unauthenticated, PermissionDenied, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
-                DeadlineExceeded)
+    for cls in (
+        InvalidArgument,
+        Unauthenticated,
+        PermissionDenied,
+        NotFound,
+        AlreadyExists,
+        ResourceExhausted,
+        Internal,
+        Unavailable,
+        DeadlineExceeded,
+    )
 }
 
 

@@ -19,7 +19,10 @@ _HEADERS = {
         "segment": {"type": "string", "description": "`index/count` on each record of a segmented message."},
         "message-id": {"type": "string", "description": "Shared by the segments of one message (also their key)."},
         "x-request-id": {"type": "string"},
-        "authorization": {"type": "string", "description": "`Bearer <token>`: a user's access token, or a process's internal token."},
+        "authorization": {
+            "type": "string",
+            "description": "`Bearer <token>`: a user's access token, or a process's internal token.",
+        },
         "x-deadline-ms": {"type": "string", "description": "Absolute deadline, Unix epoch milliseconds."},
         "traceparent": {"type": "string", "description": "W3C trace context."},
     },
@@ -49,7 +52,7 @@ def asyncapi_document(contract: Contract, reply_topic: str, version: str) -> dic
             }
             messages[f"{message_id}.reply"] = {
                 "name": f"{binding.event}.reply",
-                "title": f"{name}.{binding.name} reply (or an error: {{\"error\": {{\"code\", \"message\"}}}})",
+                "title": f'{name}.{binding.name} reply (or an error: {{"error": {{"code", "message"}}}})',
                 "headers": {"$ref": "#/components/schemas/Headers"},
                 "payload": {"oneOf": [message_schema(response, _REF), {"$ref": _REF + "Error"}]},
             }
@@ -67,28 +70,41 @@ def asyncapi_document(contract: Contract, reply_topic: str, version: str) -> dic
         }
     channels[reply_topic] = {
         "address": reply_topic,
-        "description": "Replies, matched to their request by the `correlation_id` header. Each caller reads the whole topic "
-                       "without a consumer group and keeps its own correlation ids.",
+        "description": "Replies, matched to their request by the `correlation_id` header. Each caller reads the "
+        "whole topic without a consumer group and keeps its own correlation ids.",
         "messages": {ref["$ref"].rsplit("/", 1)[1].replace(".", "_"): ref for ref in reply_refs},
     }
     for topic, descriptor in domain_topics.items():
         message_id = f"domain.{topic}"
-        messages[message_id] = {"name": topic, "payload": message_schema(descriptor, _REF),
-                                "headers": {"$ref": "#/components/schemas/Headers"}}
-        channels[topic.replace(".", "_")] = {"address": topic, "description": f"Domain event {schema_name(descriptor)}.",
-                                             "messages": {message_id.replace(".", "_"): {"$ref": f"#/components/messages/{message_id}"}}}
-        operations[f"publish_{topic.replace('.', '_')}"] = {"action": "send", "channel": {"$ref": f"#/channels/{topic.replace('.', '_')}"}}
+        messages[message_id] = {
+            "name": topic,
+            "payload": message_schema(descriptor, _REF),
+            "headers": {"$ref": "#/components/schemas/Headers"},
+        }
+        channels[topic.replace(".", "_")] = {
+            "address": topic,
+            "description": f"Domain event {schema_name(descriptor)}.",
+            "messages": {message_id.replace(".", "_"): {"$ref": f"#/components/messages/{message_id}"}},
+        }
+        operations[f"publish_{topic.replace('.', '_')}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic.replace('.', '_')}"},
+        }
     schemas = collect_schemas(descriptors, _REF)
     schemas["Headers"] = _HEADERS
-    schemas["Error"] = {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}}}}}
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+        },
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "Trident events",
             "version": version,
-            "description": "Every service method is also an event on the service's topic. JSON (proto3 mapping) or binary "
-                           "protobuf by `content-type`. Payloads over the record size travel as ordered segments.",
+            "description": "Every service method is also an event on the service's topic. JSON (proto3 mapping) or "
+            "binary protobuf by `content-type`. Payloads over the record size travel as ordered segments.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

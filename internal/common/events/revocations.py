@@ -65,9 +65,9 @@ class RevocationFeed:
             return
         message = decode(topic.message_type, value, mq.header(headers, mq.CONTENT_TYPE) or mq.JSON)
         if topic.revokes == "session":
-            self._identities.revocations.revoke_session(str(getattr(message, "session_id")))
+            self._identities.revocations.revoke_session(str(message.session_id))
         elif topic.revokes == "user":
-            self._identities.revocations.revoke_user(str(getattr(message, "user_id")))
+            self._identities.revocations.revoke_user(str(message.user_id))
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -46,8 +46,18 @@ class Harness:
         service = self.contract.service(name)
         handlers = bind_handlers(service, spec.implementation)
         self._handlers[name] = {
-            method: chain(server_stack(self.identities, Admission(self.settings.max_in_flight)), Operation("server", name, name, method, service.methods[method].idempotent,
-                                                    service.methods[method].success_status), handler)
+            method: chain(
+                server_stack(self.identities, Admission(self.settings.max_in_flight)),
+                Operation(
+                    "server",
+                    name,
+                    name,
+                    method,
+                    service.methods[method].idempotent,
+                    service.methods[method].success_status,
+                ),
+                handler,
+            )
             for method, handler in handlers.items()
         }
 
@@ -78,8 +88,11 @@ class _Rest:
         raw = response.body if isinstance(response.body, bytes) else b""
         if response.status >= 400:
             raise rest.decode_error(response.status, raw)
-        return json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True) if raw \
+        return (
+            json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True)
+            if raw
             else binding.response_type()
+        )
 
     async def aclose(self) -> None:
         return None
@@ -111,7 +124,8 @@ class _Events:
         headers = events.request_headers(binding, ctx, uuid.uuid4().hex, self._harness.settings.kafka_reply_topic)
         contract = self._harness.contract.service(binding.service)
         _, status, body, content_type = await events.serve(
-            contract, self._harness.handlers(binding.service), headers, None, request.SerializeToString())
+            contract, self._harness.handlers(binding.service), headers, None, request.SerializeToString()
+        )
         reply_headers = [(mq.STATUS, status.encode()), (mq.CONTENT_TYPE, content_type.encode())]
         return events.decode_reply(binding, reply_headers, body)
 

@@ -61,6 +61,7 @@ def setup_logging(service_name: str, level: str = "INFO", fmt: str = "auto") -> 
     logger.remove()
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     if use_json:
+
         def sink(message: Message) -> None:
             sys.stderr.write(json.dumps(_ecs(message.record, service_name), default=str) + "\n")
 
@@ -71,5 +72,6 @@ def setup_logging(service_name: str, level: str = "INFO", fmt: str = "auto") -> 
             level=level.upper(),
             colorize=True,
             diagnose=False,
-            format=f"<green>{{time:HH:mm:ss.SSS}}</green> <level>{{level: <7}}</level> <cyan>{service_name}</cyan> {{message}} <dim>{{extra}}</dim>",
+            format=f"<green>{{time:HH:mm:ss.SSS}}</green> <level>{{level: <7}}</level> <cyan>{service_name}</cyan> "
+            "{message} <dim>{extra}</dim>",
         )

@@ -23,7 +23,9 @@ def _load_librdkafka() -> ctypes.CDLL:
         raise RuntimeError(f"librdkafka not found in {libs_dir}; is confluent-kafka installed from a wheel?")
     lib = ctypes.CDLL(candidates[0])
     lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    lib.rd_kafka_conf_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_conf_set.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+    ]
     lib.rd_kafka_conf_set.restype = ctypes.c_int
     lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.rd_kafka_new.restype = ctypes.c_void_p

@@ -44,7 +44,11 @@ _ERROR_SCHEMA = {
         }
     },
 }
-_PROBES = (("/healthz", "Liveness"), ("/readyz", "Readiness: 200 once it can serve"), ("/metrics", "Prometheus metrics"))
+_PROBES = (
+    ("/healthz", "Liveness"),
+    ("/readyz", "Readiness: 200 once it can serve"),
+    ("/metrics", "Prometheus metrics"),
+)
 
 
 @dataclass(frozen=True)
@@ -70,27 +74,54 @@ class _Operation:
 def openapi_document(contract: Contract, title: str, version: str) -> dict[str, Any]:
     """The public routes of the contract, `/{transport}/…`, as OpenAPI 3.1."""
     operations = [_public(route) for route in contract.public.values()]
-    description = ("Every route is served over the transport named in its first path segment: `rest`, `grpc` or "
-                   "`events`. The same request gives the same answer over each.")
+    description = (
+        "Every route is served over the transport named in its first path segment: `rest`, `grpc` or "
+        "`events`. The same request gives the same answer over each."
+    )
     return _document(operations, title, version, description)
 
 
 def service_openapi_document(service: ServiceContract, version: str) -> dict[str, Any]:
     """One service's own REST binding (configs/api.yml) as OpenAPI 3.1: what its port serves."""
     operations = [
-        _Operation(binding.name, binding.http_method, binding.url, binding.request_type, binding.response_type,
-                   binding.success_status, service.name, binding.name, True, frozenset(), False, False)
+        _Operation(
+            binding.name,
+            binding.http_method,
+            binding.url,
+            binding.request_type,
+            binding.response_type,
+            binding.success_status,
+            service.name,
+            binding.name,
+            True,
+            frozenset(),
+            False,
+            False,
+        )
         for binding in service.methods.values()
     ]
-    description = (f"The {service.name} service's own REST port. Every call needs `Authorization: Bearer` with a "
-                   "user's access token or an internal token of the system.")
+    description = (
+        f"The {service.name} service's own REST port. Every call needs `Authorization: Bearer` with a "
+        "user's access token or an internal token of the system."
+    )
     return _document(operations, f"Trident {service.name}", version, description)
 
 
 def _public(route: PublicRoute) -> _Operation:
-    return _Operation(route.name, route.http_method, "/{transport}" + route.path, route.target.request_type,
-                      route.target.response_type, route.status, route.target.service, route.summary, route.auth,
-                      frozenset({route.identity_field} - {""}), bool(route.render), True)
+    return _Operation(
+        route.name,
+        route.http_method,
+        "/{transport}" + route.path,
+        route.target.request_type,
+        route.target.response_type,
+        route.status,
+        route.target.service,
+        route.summary,
+        route.auth,
+        frozenset({route.identity_field} - {""}),
+        bool(route.render),
+        True,
+    )
 
 
 def _document(operations: list[_Operation], title: str, version: str, description: str) -> dict[str, Any]:
@@ -101,8 +132,14 @@ def _document(operations: list[_Operation], title: str, version: str, descriptio
     for op in operations:
         paths.setdefault(op.path, {})[op.http_method.lower()] = _operation(op, _links(op, operations))
     for probe, summary in _PROBES:
-        paths[probe] = {"get": {"operationId": probe.strip("/"), "summary": summary, "tags": ["operations"],
-                                "responses": {"200": {"description": "OK"}}}}
+        paths[probe] = {
+            "get": {
+                "operationId": probe.strip("/"),
+                "summary": summary,
+                "tags": ["operations"],
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
@@ -132,18 +169,27 @@ def _links(op: _Operation, operations: list[_Operation]) -> dict[str, Any]:
 def _operation(op: _Operation, links: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     if op.transport_param:
-        parameters.append({
-            "name": "transport", "in": "path", "required": True,
-            "description": "How the gateway reaches the service for this call.",
-            "schema": {"type": "string", "enum": list(TRANSPORTS)},
-        })
+        parameters.append(
+            {
+                "name": "transport",
+                "in": "path",
+                "required": True,
+                "description": "How the gateway reaches the service for this call.",
+                "schema": {"type": "string", "enum": list(TRANSPORTS)},
+            }
+        )
     request = op.request.DESCRIPTOR
     path_params = [p for p in op.path_params if p != "transport"]
     for name in path_params:
-        parameters.append({"name": name, "in": "path", "required": True,
-                           "schema": field_schema(request.fields_by_name[name])})
-    operation: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag],
-                                 "parameters": parameters}
+        parameters.append(
+            {"name": name, "in": "path", "required": True, "schema": field_schema(request.fields_by_name[name])}
+        )
+    operation: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": parameters,
+    }
     hidden = {*path_params, *op.hidden}
     if op.http_method in ("POST", "PUT", "PATCH"):
         operation["requestBody"] = {
@@ -153,13 +199,14 @@ def _operation(op: _Operation, links: dict[str, Any]) -> dict[str, Any]:
     else:
         for field in request.fields:
             if field.name not in hidden:
-                parameters.append({"name": field.name, "in": "query", "required": False,
-                                   "schema": field_schema(field)})
+                parameters.append({"name": field.name, "in": "query", "required": False, "schema": field_schema(field)})
     success: dict[str, Any] = {"description": "OK"}
     if op.status != 204:
         if op.binary:
-            success["content"] = {f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
-                                  for kind in ("png", "jpeg", "gif", "webp")}
+            success["content"] = {
+                f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("png", "jpeg", "gif", "webp")
+            }
         else:
             success["content"] = {"application/json": {"schema": message_schema(op.response.DESCRIPTOR, _REF)}}
             if links:

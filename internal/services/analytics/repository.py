@@ -48,8 +48,9 @@ class WindowRows:
     buckets: list[BucketRow]
 
 
-def _filters(transport: str, service: str, method: str, user_id: str, since: datetime,
-             until: datetime) -> tuple[str, list[object]]:
+def _filters(
+    transport: str, service: str, method: str, user_id: str, since: datetime, until: datetime
+) -> tuple[str, list[object]]:
     clauses = ["time >= $1", "time < $2"]
     args: list[object] = [since, until]
     for column, value in (("transport", transport), ("service", service), ("method", method), ("user_id", user_id)):
@@ -69,14 +70,22 @@ class CallLogRepository:
         async with self._pool.acquire() as conn:
             await conn.copy_records_to_table("call_logs", records=records, columns=COLUMNS)
 
-    async def earliest(self, until: datetime, transport: str, service: str, method: str,
-                       user_id: str) -> datetime | None:
+    async def earliest(
+        self, until: datetime, transport: str, service: str, method: str, user_id: str
+    ) -> datetime | None:
         where, args = _filters(transport, service, method, user_id, datetime.min.replace(tzinfo=UTC), until)
         earliest: datetime | None = await self._pool.fetchval(f"SELECT min(time) FROM call_logs{where}", *args)
         return earliest
 
     async def read_window(
-        self, since: datetime, until: datetime, bucket_seconds: int, limit: int, transport: str, service: str, method: str,
+        self,
+        since: datetime,
+        until: datetime,
+        bucket_seconds: int,
+        limit: int,
+        transport: str,
+        service: str,
+        method: str,
         user_id: str,
     ) -> WindowRows:
         """Logs, stats and buckets of [since, until) from one snapshot: a batch stored meanwhile cannot make them
@@ -85,7 +94,8 @@ class CallLogRepository:
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             logs = await conn.fetch(
                 f"SELECT {', '.join(COLUMNS)} FROM call_logs{where} ORDER BY time DESC, id DESC LIMIT ${len(args) + 1}",
-                *args, limit,
+                *args,
+                limit,
             )
             stats = await conn.fetch(
                 "SELECT transport, service, method, count(*) AS count,"
@@ -99,8 +109,11 @@ class CallLogRepository:
                 f"SELECT transport, floor(extract(epoch FROM time) / ${len(args) + 1})::bigint AS index,"
                 " count(*) AS count, count(*) FILTER (WHERE status >= 400) AS error_count"
                 f" FROM call_logs{where} GROUP BY transport, index ORDER BY transport, index",
-                *args, bucket_seconds,
+                *args,
+                bucket_seconds,
             )
         return WindowRows(
-            [LogRow(**dict(r)) for r in logs], [StatsRow(**dict(r)) for r in stats], [BucketRow(**dict(r)) for r in buckets],
+            [LogRow(**dict(r)) for r in logs],
+            [StatsRow(**dict(r)) for r in stats],
+            [BucketRow(**dict(r)) for r in buckets],
         )

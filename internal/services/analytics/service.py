@@ -64,16 +64,21 @@ def _dense_buckets(rows: list[BucketRow], since: datetime, until: datetime, widt
             row = counts.get((transport, index))
             start = Timestamp()
             start.FromSeconds(index * width)
-            series.append(pb.TimeBucket(
-                start=start, transport=transport, count=row.count if row else 0, error_count=row.error_count if row else 0,
-            ))
+            series.append(
+                pb.TimeBucket(
+                    start=start,
+                    transport=transport,
+                    count=row.count if row else 0,
+                    error_count=row.error_count if row else 0,
+                )
+            )
     return series
 
 
-
-
 class AnalyticsService:
-    def __init__(self, repository: CallLogRepository, buffer_size: int, batch_size: int, flush_interval_s: float) -> None:
+    def __init__(
+        self, repository: CallLogRepository, buffer_size: int, batch_size: int, flush_interval_s: float
+    ) -> None:
         self._repo = repository
         self._buffer: asyncio.Queue[LogRow] = asyncio.Queue(maxsize=buffer_size)
         self._batch_size = batch_size
@@ -85,7 +90,9 @@ class AnalyticsService:
         if not (req.transport and req.service and req.method):
             raise InvalidArgument("transport, service and method are required")
         when = req.time.ToDatetime(tzinfo=UTC) if req.HasField("time") else datetime.now(UTC)
-        row = LogRow(when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id)
+        row = LogRow(
+            when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id
+        )
         try:
             self._buffer.put_nowait(row)
         except asyncio.QueueFull:
@@ -111,15 +118,30 @@ class AnalyticsService:
         response.since.CopyFrom(_timestamp(since))
         response.bucket_seconds = width
         for row in window.logs:
-            response.logs.append(pb.CallLog(
-                transport=row.transport, service=row.service, method=row.method, status=row.status,
-                latency_ms=row.latency_ms, user_id=row.user_id, time=_timestamp(row.time), request_id=row.request_id,
-            ))
+            response.logs.append(
+                pb.CallLog(
+                    transport=row.transport,
+                    service=row.service,
+                    method=row.method,
+                    status=row.status,
+                    latency_ms=row.latency_ms,
+                    user_id=row.user_id,
+                    time=_timestamp(row.time),
+                    request_id=row.request_id,
+                )
+            )
         for s in window.stats:
-            response.stats.append(pb.CallStats(
-                transport=s.transport, service=s.service, method=s.method, count=s.count,
-                error_count=s.error_count, p50_ms=s.p50_ms, p95_ms=s.p95_ms,
-            ))
+            response.stats.append(
+                pb.CallStats(
+                    transport=s.transport,
+                    service=s.service,
+                    method=s.method,
+                    count=s.count,
+                    error_count=s.error_count,
+                    p50_ms=s.p50_ms,
+                    p95_ms=s.p95_ms,
+                )
+            )
             response.total += s.count
         response.buckets.extend(_dense_buckets(window.buckets, since, until, width))
         return response
