@@ -59,10 +59,16 @@ done
 read_all gateway results
 read_all auth results
 
-# Domain events: only users announces a deletion; pictures and auth act on it.
+# Domain events: only users announces a deletion; pictures and auth act on it. Only auth ends sessions.
 write users user.deleted
+write auth session.revoked
 consume pictures user.deleted pictures.user.deleted
 consume auth user.deleted auth.user.deleted
+# Every process stops accepting the tokens of a deleted user or an ended session: each reads both whole.
+for process in gateway users auth pictures analytics; do
+  read_all "$process" user.deleted
+  read_all "$process" session.revoked
+done
 
 if [ "$DLQ" = 1 ]; then
   for service in users auth pictures analytics; do

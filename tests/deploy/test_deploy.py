@@ -683,7 +683,10 @@ def test_kafka_acls_give_each_process_only_the_topics_it_uses() -> None:
     assert who("Write", "topic", "results") == set(SERVICES)
     assert who("Read", "topic", "results") == {"gateway", "auth"}
     assert who("Write", "topic", "user.deleted") == {"users"}, "only users announces a deletion"
-    assert who("Read", "topic", "user.deleted") == {"pictures", "auth"}
+    # Every process learns of deletions and ended sessions (to refuse their tokens); only auth ends sessions.
+    assert who("Read", "topic", "user.deleted") == set(PROCESSES)
+    assert who("Read", "topic", "session.revoked") == set(PROCESSES)
+    assert who("Write", "topic", "session.revoked") == {"auth"}
     for service in ("pictures", "auth"):
         assert who("Read", "group", f"{service}.user.deleted") == {service}
     topics = {name for _, _, kind, name in acls if kind == "topic"}

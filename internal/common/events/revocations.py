@@ -64,10 +64,10 @@ class RevocationFeed:
             logger.warning("a {} record not published by {} was ignored", topic.name, ", ".join(topic.publishers))
             return
         message = decode(topic.message_type, value, mq.header(headers, mq.CONTENT_TYPE) or mq.JSON)
-        if topic.revokes == "session":
-            self._identities.revocations.revoke_session(str(message.session_id))
-        elif topic.revokes == "user":
-            self._identities.revocations.revoke_user(str(message.user_id))
+        field = {"session": "session_id", "user": "user_id"}[topic.revokes]
+        revoke = self._identities.revocations.revoke_session if field == "session_id" else \
+            self._identities.revocations.revoke_user
+        revoke(str(getattr(message, field)))
 
     async def aclose(self) -> None:
         if self._task is not None:
