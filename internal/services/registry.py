@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from internal.common.config import PROJECT_ROOT
 from internal.common.runtime import Registry
 from internal.common.runtime.launcher import kept_secret
 from internal.common.tokens import generate_private_key_pem, public_key_pem
@@ -27,4 +28,5 @@ def dev_environment(state_dir: Path) -> tuple[dict[str, str], dict[str, dict[str
 REGISTRY = Registry(
     services=[users.SERVICE, auth.SERVICE, pictures.SERVICE, analytics.SERVICE, gateway.SERVICE],
     dev_environment=dev_environment,
+    watch=[PROJECT_ROOT / "internal", PROJECT_ROOT / "configs", PROJECT_ROOT / "api"],
 )

@@ -66,6 +66,8 @@ class ServiceDef:
     migrations: Path | None = None
     # The version its /openapi.json states.
     version: str = "0.1.0"
+    # Its own source directory: under `trident up --reload`, a change there restarts only this process.
+    source: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class Registry:
     # Environment for `trident up` to hand every process (and extra per process), given the state directory.
     dev_environment: Callable[[Path], tuple[dict[str, str], dict[str, dict[str, str]]]] = field(
         default=lambda _: ({}, {}))
+    # What `trident up --reload` watches: a change there restarts every process (one in a service's own
+    # `source` directory restarts only that service).
+    watch: Sequence[Path] = ()
 
     def get(self, name: str) -> ServiceDef:
         for service in self.services:

@@ -41,9 +41,6 @@ DEV_FETCH_MAX_WAIT_MS = 5
 DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
 # The name of the one child of `--one-process`.
 ONE_PROCESS = "all"
-# Paths whose change under `--reload` restarts every process (a change under internal/services/<name>/
-# restarts that one).
-SHARED_CODE = ("internal/common", "internal/services/registry.py", "internal/cli.py", "configs", "api")
 RELOADED_SUFFIXES = {".py", ".yml", ".yaml", ".proto", ".sql", ".env"}
 
 
@@ -353,25 +350,22 @@ class System:
         return names
 
     def to_reload(self, paths: set[str]) -> list[str]:
-        """The processes whose code is among the changed paths."""
+        """The processes whose code is among the changed paths: a change inside a service's own source directory
+        restarts that process; a change elsewhere under the registry's `watch` paths restarts all."""
+        sources = {s.name: s.source.resolve() for s in self.registry.services if s.source is not None}
         names: set[str] = set()
         for path in paths:
-            try:
-                relative = Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
-            except ValueError:
+            changed = Path(path).resolve()
+            if changed.suffix not in RELOADED_SUFFIXES:
                 continue
-            if Path(relative).suffix not in RELOADED_SUFFIXES:
+            owner = next((name for name, source in sources.items() if changed.is_relative_to(source)), None)
+            if owner is None and not any(changed.is_relative_to(w.resolve()) for w in self.registry.watch):
                 continue
-            parts = relative.split("/")
-            shared = any(relative == p or relative.startswith(p + "/") for p in SHARED_CODE)
-            if self.one_process and (shared or parts[:2] == ["internal", "services"]):
+            if self.one_process:
                 return [ONE_PROCESS]
-            if shared:
+            if owner is None or owner not in self.supervisor.children:
                 return list(self.supervisor.children)
-            if parts[:2] == ["internal", "services"]:
-                if len(parts) < 4 or parts[2] not in self.supervisor.children:
-                    return list(self.supervisor.children)
-                names.add(parts[2])
+            names.add(owner)
         return [n for n in self.supervisor.children if n in names]
 
     def stop(self) -> None:
@@ -473,8 +467,8 @@ def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *
         print_addresses(info, state_dir)
         if reload:
             threading.Thread(target=watch_code, args=(changes, stop_watching), name="reload", daemon=True).start()
-            log("--reload: a change under internal/services/<name>/ restarts that process; under internal/common, "
-                "configs/ or api/ every process")
+            log("--reload: a change in a service's own directory restarts that process; any other code, contract "
+                "or config change restarts every process")
         while not system.interrupted:
             system.supervisor.tick()
             asked = system.control_requests()

@@ -35,7 +35,7 @@ class TransportClient(Protocol):
 
 
 class ServiceClient:
-    """The base of the typed clients generated from the proto (api/gen/clients.py)."""
+    """The base of the typed clients that tools/generate_clients.py writes from the proto."""
 
     SERVICE: ClassVar[str]
 

@@ -27,4 +27,5 @@ async def build(runtime: Runtime) -> ServiceSpec:
     return ServiceSpec(implementation=service, on_start=[service.start], on_stop=[service.stop])
 
 
-SERVICE = ServiceDef("analytics", build, AnalyticsSettings, migrations=Path(__file__).parent / "migrations")
+HERE = Path(__file__).parent
+SERVICE = ServiceDef("analytics", build, AnalyticsSettings, source=HERE, migrations=HERE / "migrations")

@@ -46,4 +46,5 @@ async def build(runtime: Runtime) -> ServiceSpec:
                        subscriptions=[Subscription("user.deleted", service.on_user_deleted)])
 
 
-SERVICE = ServiceDef("auth", build, AuthSettings, migrations=Path(__file__).parent / "migrations")
+HERE = Path(__file__).parent
+SERVICE = ServiceDef("auth", build, AuthSettings, source=HERE, migrations=HERE / "migrations")

@@ -90,6 +90,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
     return ServiceSpec(edge=edge, depends_on=depends_on, on_start=[start], on_stop=[stop])
 
 
-SERVICE = ServiceDef("gateway", build, GatewaySettings)
+HERE = Path(__file__).parent
+SERVICE = ServiceDef("gateway", build, GatewaySettings, source=HERE)
 
 

@@ -23,4 +23,5 @@ async def build(runtime: Runtime) -> ServiceSpec:
                        subscriptions=[Subscription("user.deleted", service.on_user_deleted)])
 
 
-SERVICE = ServiceDef("pictures", build, PicturesSettings, migrations=Path(__file__).parent / "migrations")
+HERE = Path(__file__).parent
+SERVICE = ServiceDef("pictures", build, PicturesSettings, source=HERE, migrations=HERE / "migrations")

@@ -15,4 +15,5 @@ async def build(runtime: Runtime) -> ServiceSpec:
     return ServiceSpec(implementation=UsersService(UserRepository(runtime.pool), runtime.sender.publish))
 
 
-SERVICE = ServiceDef("users", build, migrations=Path(__file__).parent / "migrations")
+HERE = Path(__file__).parent
+SERVICE = ServiceDef("users", build, source=HERE, migrations=HERE / "migrations")
