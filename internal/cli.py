@@ -1,4 +1,4 @@
-"""The `trident` command: up, serve, migrate — for the application of internal/services/registry.py."""
+"""The `trident` command: up, serve, migrate, dlq — for the application of internal/services/registry.py."""
 
 from __future__ import annotations
 
@@ -30,7 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
     migrate.add_argument("service", choices=[s.name for s in REGISTRY.services if s.migrations is not None])
 
+    dlq = commands.add_parser("dlq", help="show or replay a topic's dead letters (`<topic>.dlq`)")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("topic", help="the topic whose dead letters to read (or the .dlq topic itself)")
+    dlq.add_argument("--offset", type=int, action="append", default=[],
+                     help="replay only the dead letter at this offset of the .dlq topic (repeatable)")
+    dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+                     help="Kafka (default: KAFKA_BOOTSTRAP_SERVERS, else the running `trident up`)")
+    dlq.add_argument("--state-dir", type=Path,
+                     default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
+
     args = parser.parse_args(argv)
+    if args.command == "dlq":
+        return _dlq(args)
     if args.command == "up":
         from internal.common.runtime.launcher import up as run_up
 
@@ -50,6 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     service = REGISTRY.get(args.service)
     applied = asyncio.run(run_migrations(load_settings(service.settings, service.name), service))
     print(f"{args.service}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import json
+
+    from internal.common.mq import deadletters
+
+    bootstrap = args.bootstrap_servers
+    if not bootstrap:
+        up_json = args.state_dir / "up.json"
+        if not up_json.exists():
+            print("no Kafka: set KAFKA_BOOTSTRAP_SERVERS or start `trident up`", file=sys.stderr)
+            return 2
+        bootstrap = json.loads(up_json.read_text())["kafka"]["bootstrap_servers"]
+    try:
+        if args.action == "list":
+            letters = asyncio.run(deadletters.read(bootstrap, args.topic))
+            for letter in letters:
+                print(letter.describe())
+            print(f"{len(letters)} dead letter(s) in {deadletters.dlq_name(args.topic)}")
+        else:
+            letters = asyncio.run(deadletters.replay(bootstrap, args.topic, set(args.offset)))
+            for letter in letters:
+                print(f"replayed {letter.partition}:{letter.offset} to {letter.original_topic}")
+            print(f"replayed {len(letters)} dead letter(s) from {deadletters.dlq_name(args.topic)}")
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -23,7 +23,8 @@ def _load_librdkafka() -> ctypes.CDLL:
         raise RuntimeError(f"librdkafka not found in {libs_dir}; is confluent-kafka installed from a wheel?")
     lib = ctypes.CDLL(candidates[0])
     lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    lib.rd_kafka_conf_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_conf_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                      ctypes.c_size_t]
     lib.rd_kafka_conf_set.restype = ctypes.c_int
     lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.rd_kafka_new.restype = ctypes.c_void_p
@@ -35,6 +36,10 @@ def _load_librdkafka() -> ctypes.CDLL:
     lib.rd_kafka_mock_cluster_bootstraps.restype = ctypes.c_char_p
     lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
     lib.rd_kafka_mock_topic_create.restype = ctypes.c_int
+    lib.rd_kafka_mock_broker_set_down.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_broker_set_down.restype = ctypes.c_int
+    lib.rd_kafka_mock_broker_set_up.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_broker_set_up.restype = ctypes.c_int
     return lib
 
 
@@ -61,6 +66,13 @@ class DevBroker:
             err = self._lib.rd_kafka_mock_topic_create(self._cluster, topic.encode(), partitions, 1)
             if err != 0:
                 raise RuntimeError(f"could not create topic {topic!r}: librdkafka error {err}")
+
+    def set_down(self, broker_id: int = 1) -> None:
+        """Close the broker's connections and refuse new ones, as a broker that went away (for tests of outages)."""
+        self._lib.rd_kafka_mock_broker_set_down(self._cluster, broker_id)
+
+    def set_up(self, broker_id: int = 1) -> None:
+        self._lib.rd_kafka_mock_broker_set_up(self._cluster, broker_id)
 
     def close(self) -> None:
         if self._cluster:

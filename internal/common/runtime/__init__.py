@@ -24,6 +24,7 @@ from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
+from internal.common.outbox import OutboxRelay
 from internal.common.pipeline import Operation, chain, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.public import Edge, mount_edge
@@ -136,7 +137,7 @@ class Process:
             await hook()
         for hook in reversed(spec.on_stop):
             stack.push_async_callback(hook)
-        for server in self._servers(spec, sender, producer):
+        for server in self._servers(spec, sender, producer, pool):
             await server.start()
             stack.push_async_callback(server.aclose)
         self._ready = True
@@ -156,7 +157,8 @@ class Process:
                                "environment)")
         return producer
 
-    def _servers(self, spec: ServiceSpec, sender: Sender, producer: AIOKafkaProducer | None) -> list[ServerTransport]:
+    def _servers(self, spec: ServiceSpec, sender: Sender, producer: AIOKafkaProducer | None,
+                 pool: asyncpg.Pool | None) -> list[ServerTransport]:
         settings, name = self.settings, self.service.name
         servers: list[ServerTransport] = []
         readiness = self._is_ready
@@ -175,12 +177,15 @@ class Process:
                 servers.append(GrpcServer(service_contract, handlers, settings.host, settings.grpc_port,
                                           settings.max_body_bytes))
             if producer is not None:
-                servers.append(EventsServer(settings, service_contract, handlers, producer))
+                servers.append(EventsServer(settings, service_contract, handlers, producer, pool,
+                                            forbidden_replies=[*self.contract.services, *self.contract.topics]))
         if producer is not None:
             for subscription in spec.subscriptions:
                 topic = self.contract.topic(subscription.topic)
                 check_subscription(topic, subscription)
-                servers.append(SubscriptionConsumer(settings, topic, subscription.handler))
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
+            if pool is not None:
+                servers.append(OutboxRelay(settings, pool, producer))
         if isinstance(spec.edge, Edge):
             mount_edge(app, self.contract, sender, spec.edge, name)
         servers.append(RestServer(app, settings.host, settings.rest_port))

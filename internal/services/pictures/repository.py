@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from internal.common import db
+
 _META = "id, user_id, title, content_type, size, sha256, created_at"
 
 
@@ -28,11 +30,13 @@ class PictureRepository:
         self._pool = pool
 
     async def create(self, row: PictureRow) -> PictureRow:
-        record = await self._pool.fetchrow(
-            f"INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data)"
-            f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_META}",
-            row.id, row.user_id, row.title, row.content_type, row.size, row.sha256, row.data,
-        )
+        # Part of the unit of work of a consumed request, if any: stored once however often it is delivered.
+        async with db.connection(self._pool) as conn:
+            record = await conn.fetchrow(
+                f"INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data)"
+                f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_META}",
+                row.id, row.user_id, row.title, row.content_type, row.size, row.sha256, row.data,
+            )
         return PictureRow(**dict(record))
 
     async def list(self, user_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[PictureRow]:
@@ -60,5 +64,6 @@ class PictureRepository:
         return bool(result != "DELETE 0")
 
     async def delete_all(self, user_id: uuid.UUID) -> int:
-        result = await self._pool.execute("DELETE FROM pictures WHERE user_id = $1", user_id)
+        async with db.connection(self._pool) as conn:
+            result = await conn.execute("DELETE FROM pictures WHERE user_id = $1", user_id)
         return int(result.split()[-1])
