@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from internal.common.errors import Code, TridentError
 from internal.common.logger import logger
 
 _LOCK_KEY = 0x7472696465  # "tride": one advisory lock for every migrator of a database
@@ -71,8 +72,14 @@ async def migrate(dsn: str, migrations_dir: Path) -> list[str]:
 # Units of work.
 
 
-class AlreadyProcessed(Exception):
-    """The message of this unit was processed (and committed) by an earlier delivery."""
+class AlreadyProcessed(TridentError):
+    """The message of this unit was processed (and committed) by an earlier delivery.
+
+    A TridentError so the pipeline passes it through as an outcome rather than logging a bug; the consumer
+    that opened the unit answers with the stored reply instead.
+    """
+
+    code = Code.ALREADY_EXISTS
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,7 @@ class Unit:
             if not claimed:
                 self.duplicate = True
                 await self._tx.end(commit=False)
-                raise AlreadyProcessed(self.message_id)
+                raise AlreadyProcessed(f"message {self.message_id} was already processed")
         return conn
 
     def after_commit(self, callback: Callable[[], None]) -> None:
