@@ -459,3 +459,45 @@ async def test_a_reply_to_a_domain_event_topic_is_refused_and_no_topic_is_create
         assert "not an allowed reply topic" in cluster.nodes["users"].logs()
     finally:
         await consumer.stop()
+
+
+async def test_a_request_that_cannot_be_decoded_gets_an_error_reply_and_is_dead_lettered(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    correlation_id = uuid.uuid4().hex
+    replies = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
+                               fetch_max_wait_ms=20)
+    await replies.start()
+    try:
+        await mq.assign_from_end(replies, kafka, "results")
+        sent = await kafka.send_and_wait(
+            "users", b'{"username": ', headers=[(mq.EVENT, b"createuser"), (mq.CORRELATION_ID, correlation_id.encode()),
+                                                (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode())])
+        async with asyncio.timeout(60):
+            async for record in replies:
+                if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
+                    break
+        assert mq.header(record.headers, mq.STATUS) == "INVALID_ARGUMENT"
+        assert json.loads(record.value)["error"]["code"] == "INVALID_ARGUMENT"
+    finally:
+        await replies.stop()
+    [letter] = await dead_letters(cluster, "users", lambda d: mq.header(d.headers, mq.CORRELATION_ID) == correlation_id)
+    assert letter.reason(mq.DLQ_ERROR_CODE) == "INVALID_ARGUMENT"
+    assert (letter.reason(mq.DLQ_PARTITION), letter.reason(mq.DLQ_OFFSET)) == (str(sent.partition), str(sent.offset))
+    assert letter.reason(mq.DLQ_CONSUMER) == "users"
+
+
+async def test_processed_message_records_are_kept_seven_days(cluster: Cluster) -> None:
+    from internal.common import db
+
+    pool = await db.create_pool(cluster.dsns["users"])
+    try:
+        old, recent = f"old-{uuid.uuid4().hex}", f"recent-{uuid.uuid4().hex}"
+        await pool.execute("INSERT INTO processed_messages (message_id, consumer, processed_at)"
+                           " VALUES ($1, 'test', now() - interval '8 days'), ($2, 'test', now() - interval '6 days')",
+                           old, recent)
+        assert await db.prune_processed(pool) >= 1
+        kept = {r["message_id"] for r in await pool.fetch(
+            "SELECT message_id FROM processed_messages WHERE message_id = ANY($1::text[])", [old, recent])}
+        assert kept == {recent}
+    finally:
+        await pool.close()
