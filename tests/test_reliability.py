@@ -501,3 +501,31 @@ async def test_processed_message_records_are_kept_seven_days(cluster: Cluster) -
         assert kept == {recent}
     finally:
         await pool.close()
+
+
+async def test_a_picture_request_delivered_twice_stores_one_picture_and_answers_the_same_twice(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    user_id = str(uuid.uuid4())
+    correlation_id = uuid.uuid4().hex
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    request = json.dumps({"title": "twice", "base64": png}).encode()
+    headers = [(mq.EVENT, b"createpicture"), (mq.CORRELATION_ID, correlation_id.encode()),
+               (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()), ("x-user-id", user_id.encode())]
+    replies = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
+                               fetch_max_wait_ms=20)
+    await replies.start()
+    try:
+        await mq.assign_from_end(replies, kafka, "results")
+        answers = []
+        for _ in range(2):  # the second delivery of the same message, as after a crash before the commit
+            await kafka.send_and_wait("pictures", request, headers=headers)
+            async with asyncio.timeout(60):
+                async for record in replies:
+                    if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
+                        answers.append(record)
+                        break
+    finally:
+        await replies.stop()
+    assert [mq.header(a.headers, mq.STATUS) for a in answers] == ["OK", "OK"], [a.value for a in answers]
+    assert json.loads(answers[0].value)["id"] == json.loads(answers[1].value)["id"]
+    assert await pictures_of(cluster, user_id) == 1
