@@ -50,7 +50,7 @@ web/dist/index.html: $(WEB_SOURCES)
 	touch $@
 
 proto: install ## regenerate api/gen (messages and typed clients), the OpenAPI, AsyncAPI and Postman documents
-	$(PY) -m grpc_tools.protoc -I api/proto --python_out=api/gen --pyi_out=api/gen api/proto/*.proto
+	$(PY) -m tools.protoc
 	$(PY) -m tools.generate_clients
 	$(PY) -m tools.contract_docs
 	$(PY) -m tools.postman

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+import uvloop
+
 from internal.common.config import PROJECT_ROOT, load_settings
 
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         from internal.common.runtime import serve as run_serve
 
         try:
-            asyncio.run(run_serve(REGISTRY, args.service))
+            uvloop.run(run_serve(REGISTRY, args.service))
         except ContractError as exc:
             print(f"{args.service} refuses to start: {exc}", file=sys.stderr)
             return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -64,6 +65,8 @@ class RunningSystem:
     log_path: Path
     # The auth signing key the test passed in, to mint expired tokens with.
     private_key_pem: str
+    # The key processes sign their calls to each other with.
+    internal_key: str
 
     @property
     def gateway_url(self) -> str:
@@ -88,8 +91,12 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "system.log"
     private_key_pem = generate_private_key_pem()
+    internal_key = secrets.token_urlsafe(48)
     # A short reassembly timeout so the test of an incomplete message does not wait 30 s.
-    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, "KAFKA_REASSEMBLY_TIMEOUT_MS": "5000", **(extra_env or {})}
+    env = {**os.environ, "LOG_FORMAT": "json", "AUTH_PRIVATE_KEY": private_key_pem, "INTERNAL_TOKEN_KEY": internal_key,
+           # The suite signs up hundreds of users from one address; tests/test_abuse.py checks the limits.
+           "SIGNUP_PER_ADDRESS_LIMIT": "100000", "LOGIN_PER_ADDRESS_LIMIT": "100000",
+           "KAFKA_REASSEMBLY_TIMEOUT_MS": "5000", **(extra_env or {})}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     log = log_path.open("wb")
     process = subprocess.Popen(
@@ -105,7 +112,8 @@ def start_system(state_dir: Path, extra_env: dict[str, str] | None = None, timeo
             process.kill()
             raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.2)
-    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path, private_key_pem)
+    return RunningSystem(json.loads(up_json.read_text()), process, state_dir, log_path, private_key_pem,
+                         internal_key)
 
 
 def stop_system(system: RunningSystem) -> int:

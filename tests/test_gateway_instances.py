@@ -58,6 +58,7 @@ def gateway_env(system: RunningSystem) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": system.bootstrap_servers,
         "KAFKA_FETCH_MAX_WAIT_MS": "5",
         "AUTH_PUBLIC_KEY": public_key_pem(system.private_key_pem),
+        "INTERNAL_TOKEN_KEY": system.internal_key,
         **peer_env(system.rest_url, system.grpc_target),
     }
 
@@ -93,6 +94,7 @@ async def test_no_reply_ends_in_504_and_a_dead_peer_in_503(tmp_path: Path, syste
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
             "KAFKA_FETCH_MAX_WAIT_MS": "5",
             "AUTH_PUBLIC_KEY": public_key_pem(system.private_key_pem),
+            "INTERNAL_TOKEN_KEY": system.internal_key,
             "CALL_TIMEOUT_MS": "1500",
             **peer_env(lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
                        lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}"),

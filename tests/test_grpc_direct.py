@@ -8,7 +8,7 @@ from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from tests.client import unique_username
+from tests.client import GatewayClient
 from tests.conftest import RunningSystem
 
 SERVICES = {
@@ -39,22 +39,27 @@ def test_reflection_lists_the_service_and_its_methods(system: RunningSystem, ser
         assert methods
 
 
-def test_a_call_built_only_from_reflection_works(system: RunningSystem) -> None:
-    """What grpcurl does: no generated code, only descriptors fetched from the server."""
+async def test_a_call_built_only_from_reflection_works(system: RunningSystem, gateway: GatewayClient) -> None:
+    """What grpcurl does: no generated code, only descriptors fetched from the server, and the user's token."""
+    username, signup = await gateway.signup("rest")
+    token = signup.body["access_token"]
+    user_id = (await gateway.request("GET", "/rest/me", token=token)).body["id"]
     with grpc.insecure_channel(system.grpc_target("users")) as channel:
         pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
-        method = pool.FindServiceByName("trident.users.v1.Users").FindMethodByName("CreateUser")
+        method = pool.FindServiceByName("trident.users.v1.Users").FindMethodByName("GetUser")
         request_cls = message_factory.GetMessageClass(method.input_type)
         response_cls = message_factory.GetMessageClass(method.output_type)
         call = channel.unary_unary(
-            "/trident.users.v1.Users/CreateUser",
+            "/trident.users.v1.Users/GetUser",
             request_serializer=request_cls.SerializeToString,
             response_deserializer=response_cls.FromString,
         )
-        username = unique_username("refl")
-        user = call(request_cls(username=username, password="reflected-pass"), timeout=10)
-        assert user.username == username and len(user.id) == 36
-        with pytest.raises(grpc.RpcError) as failure:
-            call(request_cls(username=username, password="reflected-pass"), timeout=10)
-        assert failure.value.code() == grpc.StatusCode.ALREADY_EXISTS
-        assert failure.value.details() == "username already exists"
+        metadata = (("authorization", f"Bearer {token}"),)
+        user = call(request_cls(id=user_id), timeout=10, metadata=metadata)
+        assert (user.username, user.id) == (username, user_id)
+        with pytest.raises(grpc.RpcError) as someone_else:
+            call(request_cls(id="00000000-0000-4000-8000-000000000000"), timeout=10, metadata=metadata)
+        assert someone_else.value.code() == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.RpcError) as anonymous:
+            call(request_cls(id=user_id), timeout=10)
+        assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -56,10 +56,11 @@ def _username_in_token(value: bytes) -> str:
 
 
 async def test_kcat_login_gets_tokens_on_results(system: RunningSystem, gateway: GatewayClient) -> None:
-    username, _ = await gateway.signup("rest", password="kcat-password")
+    username, signup = await gateway.signup("rest", password="kcat-password")
+    bearer = f"authorization=Bearer {signup.body['access_token']}"
     async with Replies(system.bootstrap_servers) as replies:
         line = f'login:{{"username":"{username}","password":"kcat-password"}}'.encode()
-        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line)
+        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", bearer)
         reply = await replies.find(lambda r: r.key == b"login" and b"access_token" in (r.value or b"") and _username_in_token(r.value) == username)
     assert header(reply.headers, "status") == "OK"
     assert header(reply.headers, "event") == "login.reply"
@@ -77,11 +78,13 @@ async def test_kcat_login_gets_tokens_on_results(system: RunningSystem, gateway:
 
 
 async def test_kcat_wrong_password_gets_an_error_reply(system: RunningSystem, gateway: GatewayClient) -> None:
-    username, _ = await gateway.signup("rest", password="kcat-password")
+    username, signup = await gateway.signup("rest", password="kcat-password")
+    bearer = f"authorization=Bearer {signup.body['access_token']}"
     correlation = uuid.uuid4().hex
     async with Replies(system.bootstrap_servers) as replies:
         line = f'login:{{"username":"{username}","password":"wrong-password"}}'.encode()
-        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={correlation}")
+        await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "auth", line, "-H", f"correlation_id={correlation}",
+                                "-H", bearer)
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == correlation)
     assert header(reply.headers, "status") == "UNAUTHENTICATED"
     assert json.loads(reply.value) == {"error": {"code": "UNAUTHENTICATED", "message": "invalid username or password"}}
@@ -110,15 +113,17 @@ async def test_malformed_records_get_error_replies_and_the_service_keeps_serving
 async def test_a_users_call_over_kafka_with_protobuf_and_json_agree(system: RunningSystem, gateway: GatewayClient) -> None:
     from api.gen import users_pb2
 
-    username, _ = await gateway.signup("rest")
+    username, signup = await gateway.signup("rest")
+    bearer = ("authorization", f"Bearer {signup.body['access_token']}".encode())
     async with Replies(system.bootstrap_servers) as replies:
         await replies.producer.send_and_wait(
             "users", users_pb2.GetUserByUsernameRequest(username=username).SerializeToString(),
-            headers=[("event", b"getuserbyusername"), ("correlation_id", b"pb-1"), ("content-type", b"application/x-protobuf")],
+            headers=[("event", b"getuserbyusername"), ("correlation_id", b"pb-1"), ("content-type", b"application/x-protobuf"),
+                     bearer],
         )
         await replies.producer.send_and_wait(
             "users", json.dumps({"username": username}).encode(),
-            headers=[("event", b"getuserbyusername"), ("correlation_id", b"json-1")],
+            headers=[("event", b"getuserbyusername"), ("correlation_id", b"json-1"), bearer],
         )
         pb_reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "pb-1")
         json_reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "json-1")
@@ -129,7 +134,7 @@ async def test_a_users_call_over_kafka_with_protobuf_and_json_agree(system: Runn
 
 
 async def test_kcat_creates_a_picture_through_the_pictures_topic(system: RunningSystem, gateway: GatewayClient) -> None:
-    """The README's kcat scenario: the caller names the user in the x-user-id header, as the gateway does."""
+    """The README's kcat scenario: the caller presents their access token in the authorization header."""
     import base64
 
     from tests.images import png
@@ -141,7 +146,7 @@ async def test_kcat_creates_a_picture_through_the_pictures_topic(system: Running
     line = b'createpicture:{"title":"from kcat","base64":"' + base64.b64encode(image) + b'"}'
     async with Replies(system.bootstrap_servers) as replies:
         await asyncio.to_thread(kcat_produce, system.bootstrap_servers, "pictures", line,
-                                "-H", f"x-user-id={user_id}", "-H", "correlation_id=kcat-picture-1")
+                                "-H", f"authorization=Bearer {token}", "-H", "correlation_id=kcat-picture-1")
         reply = await replies.find(lambda r: header(r.headers, "correlation_id") == "kcat-picture-1")
     assert header(reply.headers, "status") == "OK"
     created = json.loads(reply.value)

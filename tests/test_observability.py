@@ -153,7 +153,7 @@ async def test_logs_never_hold_passwords_tokens_or_images(traced: TracedSystem) 
             await gateway.request("POST", f"/{transport}/login", {"username": username, "password": "wrong-" + password})
             created = await gateway.request("POST", f"/{transport}/pictures", {"title": "t", "base64": base64.b64encode(image).decode()},
                                             token=token)
-            await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}/raw", params={"access_token": token})
+            await gateway.request("GET", f"/{transport}/pictures/{created.body['id']}/raw", token=token)
             await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": signup.body["refresh_token"]})
     await asyncio.sleep(1)
     logs = traced.system.logs()

@@ -153,6 +153,13 @@ SCENARIO: tuple[Step, ...] = (
             pm.expect(pm.response.headers.get("ETag")).to.eql('"{PNG_SHA256}"');
         }});
     """),
+    Step("getThumbnail", description="A WebP of at most 320×320 pixels, made when the picture was created.", tests="""
+        pm.test("returns a WebP thumbnail", function () {
+            pm.expect(pm.response.headers.get("Content-Type")).to.include("image/webp");
+            pm.expect(pm.response.headers.get("X-Content-Type-Options")).to.eql("nosniff");
+            pm.expect(pm.response.stream.length).to.be.above(0);
+        });
+    """),
     Step("analytics", query={"limit": "20"}, tests="""
         const body = pm.response.json();
         // Call logs reach analytics asynchronously, and proto3 JSON omits empty lists.
@@ -300,6 +307,8 @@ def environment() -> dict[str, Any]:
 # gRPC: requests for Postman's gRPC client (server reflection) or grpcurl, straight to a service.
 EXAMPLE_USER_ID = "3f1c1a8e-5b7d-4c2a-9e43-2b0f6f0d8a11"
 EXAMPLE_PICTURE_ID = "9b2d4c6e-1f3a-4b5c-8d7e-0a1b2c3d4e5f"
+# Every call names its caller with a token: a user's access token (from the gateway's signup or login).
+ACCESS_TOKEN = "Bearer <access_token from the gateway's /rest/login>"
 
 
 @dataclass(frozen=True)
@@ -309,7 +318,6 @@ class GrpcExample:
     request: dict[str, Any]
     note: str
     read_only: bool = False  # safe to call against any running system as it is
-    user_header: bool = False  # needs x-user-id metadata
 
     def as_dict(self) -> dict[str, Any]:
         full = GRPC_SERVICES[self.service].full_name
@@ -318,15 +326,17 @@ class GrpcExample:
             "target": GRPC_TARGETS[self.service],
             "method": f"{full}/{self.method}",
             "request": self.request,
-            "metadata": {"x-user-id": EXAMPLE_USER_ID} if self.user_header else {},
+            "metadata": {"authorization": ACCESS_TOKEN},
             "read_only": self.read_only,
             "note": self.note,
         }
 
 
 GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
-    GrpcExample("users", "CreateUser", {"username": "bob", "password": "correct horse battery"}, "A user without tokens."),
-    GrpcExample("users", "GetUser", {"id": EXAMPLE_USER_ID}, "By id; NOT_FOUND when there is no such user."),
+    GrpcExample("users", "CreateUser", {"username": "bob", "password": "correct horse battery"},
+                "For the auth service only: PERMISSION_DENIED with a user's token."),
+    GrpcExample("users", "GetUser", {"id": EXAMPLE_USER_ID}, "Your own account (the token's user); NOT_FOUND for anyone else.",
+                read_only=True),
     GrpcExample("users", "GetUserByUsername", {"username": "alice"}, "By username."),
     GrpcExample("users", "ValidatePassword", {"username": "alice", "password": "correct horse battery"},
                 "Returns the user, or UNAUTHENTICATED."),
@@ -339,17 +349,16 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
                 "Returns the token's claims (user_id, username, expires_at)."),
     GrpcExample("auth", "GetPublicKey", {}, "The key that verifies access tokens.", read_only=True),
     GrpcExample("pictures", "CreatePicture", {"title": "one blue pixel", "base64": PNG_BASE64},
-                "bytes travel base64-encoded in JSON; the owner is the x-user-id metadata.", user_header=True),
-    GrpcExample("pictures", "ListPictures", {"page_size": 10}, "The x-user-id user's pictures, newest first.",
-                read_only=True, user_header=True),
-    GrpcExample("pictures", "GetPicture", {"id": EXAMPLE_PICTURE_ID}, "NOT_FOUND unless the x-user-id user owns it.",
-                user_header=True),
-    GrpcExample("pictures", "DeletePicture", {"id": EXAMPLE_PICTURE_ID}, "Deletes one of the x-user-id user's pictures.",
-                user_header=True),
+                "bytes travel base64-encoded in JSON; the owner is the token's user."),
+    GrpcExample("pictures", "ListPictures", {"page_size": 10}, "The token's user's pictures, newest first.",
+                read_only=True),
+    GrpcExample("pictures", "GetPicture", {"id": EXAMPLE_PICTURE_ID}, "NOT_FOUND unless the token's user owns it."),
+    GrpcExample("pictures", "GetThumbnail", {"id": EXAMPLE_PICTURE_ID}, "A WebP of at most 320×320 pixels."),
+    GrpcExample("pictures", "DeletePicture", {"id": EXAMPLE_PICTURE_ID}, "Deletes one of the token's user's pictures."),
     GrpcExample("analytics", "LogData", {
         "transport": "grpc", "service": "pictures", "method": "getPicture", "status": 200, "latency_ms": 12.5,
         "user_id": EXAMPLE_USER_ID, "time": "2025-01-01T12:00:00Z", "request_id": "0123456789abcdef0123456789abcdef",
-    }, "Records one call log (the gateway sends these as events)."),
+    }, "Records one call log: for the gateway only (PERMISSION_DENIED with a user's token)."),
     GrpcExample("analytics", "GetLogs", {"limit": 10, "transport": "grpc"}, "Latest call logs and statistics, optionally filtered.",
                 read_only=True),
 )
@@ -362,8 +371,9 @@ def grpc_examples() -> dict[str, Any]:
         raise ValueError(f"no gRPC example for {missing}")
     return {
         "description": "gRPC requests straight to each service (targets are the `make run` defaults). Services have "
-                       "server reflection. Pictures methods need the x-user-id metadata: services trust the identity "
-                       "the gateway puts there. Strings in <angle brackets> and the example UUIDs are placeholders.",
+                       "server reflection. Every call needs the `authorization` metadata: `Bearer ` and a user's access token "
+                       "from the gateway's /rest/signup or /rest/login; services verify it themselves. Strings in "
+                       "<angle brackets> and the example UUIDs are placeholders.",
         "examples": [e.as_dict() for e in GRPC_EXAMPLES],
     }
 

@@ -1,4 +1,5 @@
 from google.protobuf import empty_pb2 as _empty_pb2
+from api.gen import rules_pb2 as _rules_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Optional as _Optional
@@ -72,3 +73,11 @@ class PublicKey(_message.Message):
     algorithm: str
     pem: str
     def __init__(self, algorithm: _Optional[str] = ..., pem: _Optional[str] = ...) -> None: ...
+
+class SessionRevoked(_message.Message):
+    __slots__ = ("session_id", "user_id")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    user_id: str
+    def __init__(self, session_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...

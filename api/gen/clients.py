@@ -74,6 +74,9 @@ class PicturesClient(ServiceClient):
     async def delete_picture(self, request: pictures_pb2.DeletePictureRequest, ctx: CallContext) -> empty_pb2.Empty:
         return await self._call("DeletePicture", request, ctx, empty_pb2.Empty)
 
+    async def get_thumbnail(self, request: pictures_pb2.GetPictureRequest, ctx: CallContext) -> pictures_pb2.Thumbnail:
+        return await self._call("GetThumbnail", request, ctx, pictures_pb2.Thumbnail)
+
 
 class AnalyticsClient(ServiceClient):
     """Calls the analytics service (trident.analytics.v1.Analytics) over any transport."""

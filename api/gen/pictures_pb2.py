@@ -23,32 +23,49 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from api.gen import rules_pb2 as rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0epictures.proto\x12\x13trident.pictures.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x01\n\x07Picture\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x08 \x01(\x0c\"5\n\x14\x43reatePictureRequest\x12\r\n\x05title\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x02 \x01(\x0c\"<\n\x13ListPicturesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"_\n\x14ListPicturesResponse\x12.\n\x08pictures\x18\x01 \x03(\x0b\x32\x1c.trident.pictures.v1.Picture\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x11GetPictureRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x44\x65letePictureRequest\x12\n\n\x02id\x18\x01 \x01(\t2\xfb\x02\n\x08Pictures\x12X\n\rCreatePicture\x12).trident.pictures.v1.CreatePictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12h\n\x0cListPictures\x12(.trident.pictures.v1.ListPicturesRequest\x1a).trident.pictures.v1.ListPicturesResponse\"\x03\x90\x02\x01\x12W\n\nGetPicture\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1c.trident.pictures.v1.Picture\"\x03\x90\x02\x01\x12R\n\rDeletePicture\x12).trident.pictures.v1.DeletePictureRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0epictures.proto\x12\x13trident.pictures.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x0brules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n\x07Picture\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x08 \x01(\x0c\x12\r\n\x05width\x18\t \x01(\x05\x12\x0e\n\x06height\x18\n \x01(\x05\"\x8a\x01\n\x14\x43reatePictureRequest\x12\x18\n\x05title\x18\x01 \x01(\tB\t\xea\xe0\x18\x05\x10\x01\x18\xc8\x01\x12\x0e\n\x06\x62\x61se64\x18\x02 \x01(\x0c\x12H\n\x0c\x63ontent_type\x18\x03 \x01(\tB2\xea\xe0\x18.:\timage/png:\nimage/jpeg:\timage/gif:\nimage/webp\"O\n\x13ListPicturesRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05\x42\x08\xea\xe0\x18\x04(\x00\x30\x64\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\xea\xe0\x18\x03\x18\x80\x04\"_\n\x14ListPicturesResponse\x12.\n\x08pictures\x18\x01 \x03(\x0b\x32\x1c.trident.pictures.v1.Picture\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x11GetPictureRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xea\xe0\x18\x06\n\x04uuid\".\n\x14\x44\x65letePictureRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xea\xe0\x18\x06\n\x04uuid\"N\n\tThumbnail\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x32\xd8\x03\n\x08Pictures\x12X\n\rCreatePicture\x12).trident.pictures.v1.CreatePictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12h\n\x0cListPictures\x12(.trident.pictures.v1.ListPicturesRequest\x1a).trident.pictures.v1.ListPicturesResponse\"\x03\x90\x02\x01\x12W\n\nGetPicture\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1c.trident.pictures.v1.Picture\"\x03\x90\x02\x01\x12R\n\rDeletePicture\x12).trident.pictures.v1.DeletePictureRequest\x1a\x16.google.protobuf.Empty\x12[\n\x0cGetThumbnail\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1e.trident.pictures.v1.Thumbnail\"\x03\x90\x02\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pictures_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATEPICTUREREQUEST'].fields_by_name['title']._loaded_options = None
+  _globals['_CREATEPICTUREREQUEST'].fields_by_name['title']._serialized_options = b'\352\340\030\005\020\001\030\310\001'
+  _globals['_CREATEPICTUREREQUEST'].fields_by_name['content_type']._loaded_options = None
+  _globals['_CREATEPICTUREREQUEST'].fields_by_name['content_type']._serialized_options = b'\352\340\030.:\timage/png:\nimage/jpeg:\timage/gif:\nimage/webp'
+  _globals['_LISTPICTURESREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTPICTURESREQUEST'].fields_by_name['page_size']._serialized_options = b'\352\340\030\004(\0000d'
+  _globals['_LISTPICTURESREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTPICTURESREQUEST'].fields_by_name['page_token']._serialized_options = b'\352\340\030\003\030\200\004'
+  _globals['_GETPICTUREREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_GETPICTUREREQUEST'].fields_by_name['id']._serialized_options = b'\352\340\030\006\n\004uuid'
+  _globals['_DELETEPICTUREREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_DELETEPICTUREREQUEST'].fields_by_name['id']._serialized_options = b'\352\340\030\006\n\004uuid'
   _globals['_PICTURES'].methods_by_name['ListPictures']._loaded_options = None
   _globals['_PICTURES'].methods_by_name['ListPictures']._serialized_options = b'\220\002\001'
   _globals['_PICTURES'].methods_by_name['GetPicture']._loaded_options = None
   _globals['_PICTURES'].methods_by_name['GetPicture']._serialized_options = b'\220\002\001'
-  _globals['_PICTURE']._serialized_start=102
-  _globals['_PICTURE']._serialized_end=271
-  _globals['_CREATEPICTUREREQUEST']._serialized_start=273
-  _globals['_CREATEPICTUREREQUEST']._serialized_end=326
-  _globals['_LISTPICTURESREQUEST']._serialized_start=328
-  _globals['_LISTPICTURESREQUEST']._serialized_end=388
-  _globals['_LISTPICTURESRESPONSE']._serialized_start=390
-  _globals['_LISTPICTURESRESPONSE']._serialized_end=485
-  _globals['_GETPICTUREREQUEST']._serialized_start=487
-  _globals['_GETPICTUREREQUEST']._serialized_end=518
-  _globals['_DELETEPICTUREREQUEST']._serialized_start=520
-  _globals['_DELETEPICTUREREQUEST']._serialized_end=554
-  _globals['_PICTURES']._serialized_start=557
-  _globals['_PICTURES']._serialized_end=936
+  _globals['_PICTURES'].methods_by_name['GetThumbnail']._loaded_options = None
+  _globals['_PICTURES'].methods_by_name['GetThumbnail']._serialized_options = b'\220\002\002'
+  _globals['_PICTURE']._serialized_start=115
+  _globals['_PICTURE']._serialized_end=315
+  _globals['_CREATEPICTUREREQUEST']._serialized_start=318
+  _globals['_CREATEPICTUREREQUEST']._serialized_end=456
+  _globals['_LISTPICTURESREQUEST']._serialized_start=458
+  _globals['_LISTPICTURESREQUEST']._serialized_end=537
+  _globals['_LISTPICTURESRESPONSE']._serialized_start=539
+  _globals['_LISTPICTURESRESPONSE']._serialized_end=634
+  _globals['_GETPICTUREREQUEST']._serialized_start=636
+  _globals['_GETPICTUREREQUEST']._serialized_end=679
+  _globals['_DELETEPICTUREREQUEST']._serialized_start=681
+  _globals['_DELETEPICTUREREQUEST']._serialized_end=727
+  _globals['_THUMBNAIL']._serialized_start=729
+  _globals['_THUMBNAIL']._serialized_end=807
+  _globals['_PICTURES']._serialized_start=810
+  _globals['_PICTURES']._serialized_end=1282
 # @@protoc_insertion_point(module_scope)

@@ -23,34 +23,47 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from api.gen import rules_pb2 as rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0busers.proto\x12\x10trident.users.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x11\x43reateUserRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\",\n\x18GetUserByUsernameRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"=\n\x17ValidatePasswordRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1f\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"0\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t2\x9c\x03\n\x05Users\x12I\n\nCreateUser\x12#.trident.users.v1.CreateUserRequest\x1a\x16.trident.users.v1.User\x12H\n\x07GetUser\x12 .trident.users.v1.GetUserRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12\\\n\x11GetUserByUsername\x12*.trident.users.v1.GetUserByUsernameRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12U\n\x10ValidatePassword\x12).trident.users.v1.ValidatePasswordRequest\x1a\x16.trident.users.v1.User\x12I\n\nDeleteUser\x12#.trident.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0busers.proto\x12\x10trident.users.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x0brules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"b\n\x11\x43reateUserRequest\x12\x30\n\x08username\x18\x01 \x01(\tB\x1e\xea\xe0\x18\x1a\"\x18^[A-Za-z0-9_.@+-]{3,64}$\x12\x1b\n\x08password\x18\x02 \x01(\tB\t\xea\xe0\x18\x05\x10\x08\x18\x80\x08\"(\n\x0eGetUserRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xea\xe0\x18\x06\n\x04uuid\",\n\x18GetUserByUsernameRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"R\n\x17ValidatePasswordRequest\x12\x1a\n\x08username\x18\x01 \x01(\tB\x08\xea\xe0\x18\x04\x10\x01\x18@\x12\x1b\n\x08password\x18\x02 \x01(\tB\t\xea\xe0\x18\x05\x10\x01\x18\x80\x08\"+\n\x11\x44\x65leteUserRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xea\xe0\x18\x06\n\x04uuid\"0\n\x0bUserDeleted\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t2\x9c\x03\n\x05Users\x12I\n\nCreateUser\x12#.trident.users.v1.CreateUserRequest\x1a\x16.trident.users.v1.User\x12H\n\x07GetUser\x12 .trident.users.v1.GetUserRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12\\\n\x11GetUserByUsername\x12*.trident.users.v1.GetUserByUsernameRequest\x1a\x16.trident.users.v1.User\"\x03\x90\x02\x01\x12U\n\x10ValidatePassword\x12).trident.users.v1.ValidatePasswordRequest\x1a\x16.trident.users.v1.User\x12I\n\nDeleteUser\x12#.trident.users.v1.DeleteUserRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'users_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['username']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['username']._serialized_options = b'\352\340\030\032\"\030^[A-Za-z0-9_.@+-]{3,64}$'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['password']._serialized_options = b'\352\340\030\005\020\010\030\200\010'
+  _globals['_GETUSERREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_GETUSERREQUEST'].fields_by_name['id']._serialized_options = b'\352\340\030\006\n\004uuid'
+  _globals['_VALIDATEPASSWORDREQUEST'].fields_by_name['username']._loaded_options = None
+  _globals['_VALIDATEPASSWORDREQUEST'].fields_by_name['username']._serialized_options = b'\352\340\030\004\020\001\030@'
+  _globals['_VALIDATEPASSWORDREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_VALIDATEPASSWORDREQUEST'].fields_by_name['password']._serialized_options = b'\352\340\030\005\020\001\030\200\010'
+  _globals['_DELETEUSERREQUEST'].fields_by_name['id']._loaded_options = None
+  _globals['_DELETEUSERREQUEST'].fields_by_name['id']._serialized_options = b'\352\340\030\006\n\004uuid'
   _globals['_USERS'].methods_by_name['GetUser']._loaded_options = None
   _globals['_USERS'].methods_by_name['GetUser']._serialized_options = b'\220\002\001'
   _globals['_USERS'].methods_by_name['GetUserByUsername']._loaded_options = None
   _globals['_USERS'].methods_by_name['GetUserByUsername']._serialized_options = b'\220\002\001'
-  _globals['_USER']._serialized_start=95
-  _globals['_USER']._serialized_end=179
-  _globals['_CREATEUSERREQUEST']._serialized_start=181
-  _globals['_CREATEUSERREQUEST']._serialized_end=236
-  _globals['_GETUSERREQUEST']._serialized_start=238
-  _globals['_GETUSERREQUEST']._serialized_end=266
-  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_start=268
-  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_end=312
-  _globals['_VALIDATEPASSWORDREQUEST']._serialized_start=314
-  _globals['_VALIDATEPASSWORDREQUEST']._serialized_end=375
-  _globals['_DELETEUSERREQUEST']._serialized_start=377
-  _globals['_DELETEUSERREQUEST']._serialized_end=408
-  _globals['_USERDELETED']._serialized_start=410
-  _globals['_USERDELETED']._serialized_end=458
-  _globals['_USERS']._serialized_start=461
-  _globals['_USERS']._serialized_end=873
+  _globals['_USER']._serialized_start=108
+  _globals['_USER']._serialized_end=192
+  _globals['_CREATEUSERREQUEST']._serialized_start=194
+  _globals['_CREATEUSERREQUEST']._serialized_end=292
+  _globals['_GETUSERREQUEST']._serialized_start=294
+  _globals['_GETUSERREQUEST']._serialized_end=334
+  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_start=336
+  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_end=380
+  _globals['_VALIDATEPASSWORDREQUEST']._serialized_start=382
+  _globals['_VALIDATEPASSWORDREQUEST']._serialized_end=464
+  _globals['_DELETEUSERREQUEST']._serialized_start=466
+  _globals['_DELETEUSERREQUEST']._serialized_end=509
+  _globals['_USERDELETED']._serialized_start=511
+  _globals['_USERDELETED']._serialized_end=559
+  _globals['_USERS']._serialized_start=562
+  _globals['_USERS']._serialized_end=974
 # @@protoc_insertion_point(module_scope)

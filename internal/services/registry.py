@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from internal.common.runtime import Registry
+from internal.common.runtime.launcher import kept_secret
 from internal.common.tokens import generate_private_key_pem, public_key_pem
 from internal.services import analytics, auth, gateway, pictures, users
 
@@ -18,16 +19,8 @@ def dev_environment(state_dir: Path) -> tuple[dict[str, str], dict[str, dict[str
 
     Kept across runs (mode 0600), so a restart does not sign everyone out.
     """
-    private_pem = os.environ.get("AUTH_PRIVATE_KEY", "")
-    if not private_pem:
-        key_file = state_dir / SIGNING_KEY_FILE
-        if key_file.exists():
-            private_pem = key_file.read_text()
-        else:
-            private_pem = generate_private_key_pem()
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(private_pem)
+    private_pem = os.environ.get("AUTH_PRIVATE_KEY") or kept_secret(state_dir / SIGNING_KEY_FILE,
+                                                                     generate_private_key_pem)
     return {"AUTH_PUBLIC_KEY": public_key_pem(private_pem)}, {"auth": {"AUTH_PRIVATE_KEY": private_pem}}
 
 

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from internal.common.service import TRANSPORTS
 from tools import postman
+from tests.client import GatewayClient
 from tests.conftest import ROOT, RunningSystem
 
 API = ROOT / "api"
@@ -126,7 +127,10 @@ def test_newman_runs_the_collection_against_the_system(system: RunningSystem, tm
     assert transports == set(TRANSPORTS)
 
 
-def test_grpc_examples_match_the_services_reflection(system: RunningSystem) -> None:
+async def test_grpc_examples_match_the_services_reflection(system: RunningSystem, gateway: GatewayClient) -> None:
+    _, signup = await gateway.signup("rest")
+    token = signup.body["access_token"]
+    user_id = (await gateway.request("GET", "/rest/me", token=token)).body["id"]
     document = _load(GRPC_EXAMPLES)
     examples = document["examples"]
     by_service: dict[str, list[dict[str, Any]]] = {}
@@ -155,16 +159,19 @@ def test_grpc_examples_match_the_services_reflection(system: RunningSystem) -> N
                 request_cls = message_factory.GetMessageClass(method.input_type)
                 response_cls = message_factory.GetMessageClass(method.output_type)
                 request = json_format.ParseDict(example["request"], request_cls())
-                if service == "pictures":
-                    assert example["metadata"].get("x-user-id"), example["method"]
+                assert example["metadata"] == {"authorization": postman.ACCESS_TOKEN}, example["method"]
                 if not example["read_only"]:
                     continue
+                # The placeholders, filled in as a reader would: their own token and their own id.
+                metadata = (("authorization", f"Bearer {token}"),)
+                if "id" in example["request"] and service == "users":
+                    request = json_format.ParseDict({**example["request"], "id": user_id}, request_cls())
                 call = channel.unary_unary(
                     f"/{example['method']}",
                     request_serializer=request_cls.SerializeToString,
                     response_deserializer=response_cls.FromString,
                 )
-                response = call(request, metadata=tuple(example["metadata"].items()), timeout=10)
+                response = call(request, metadata=metadata, timeout=10)
                 assert isinstance(response, response_cls)
                 called += 1
     assert called >= 3

@@ -59,6 +59,10 @@ class InMemoryPictures:
             raise NotFound("picture not found")
         return picture
 
+    async def get_thumbnail(self, request: pb.GetPictureRequest, ctx: CallContext) -> pb.Thumbnail:
+        picture = await self.get_picture(request, ctx)
+        return pb.Thumbnail(data=picture.base64[:4], content_type="image/webp", width=1, height=1)
+
     async def delete_picture(self, request: pb.DeletePictureRequest, ctx: CallContext) -> Empty:
         if not request.id:
             raise InvalidArgument("id is required")
@@ -106,12 +110,30 @@ async def test_the_call_arrives_over_the_transport_the_caller_picked(
 async def test_errors_keep_their_code_and_reason_over_every_transport(harness: Harness, transport: str) -> None:
     pictures = harness.sender.client(PicturesClient, transport=transport)
     with pytest.raises(NotFound) as missing:
-        await pictures.get_picture(pb.GetPictureRequest(id="nope"), alice(transport))
+        await pictures.get_picture(pb.GetPictureRequest(id=str(uuid.uuid4())), alice(transport))
     assert missing.value.message == "picture not found" and missing.value.http_status == 404
     with pytest.raises(Exception) as large:
         await pictures.create_picture(pb.CreatePictureRequest(title="big", base64=b"x" * 9), alice(transport))
     assert large.value.code.name == "RESOURCE_EXHAUSTED"  # type: ignore[attr-defined]
     assert large.value.reason == PAYLOAD_TOO_LARGE and large.value.http_status == 413  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_the_contracts_field_rules_are_enforced_before_the_handler(
+        harness: Harness, service: InMemoryPictures, transport: str) -> None:
+    pictures = harness.sender.client(PicturesClient, transport=transport)
+    cases = [
+        (pictures.get_picture(pb.GetPictureRequest(id="not-a-uuid"), alice(transport)), "id must be a UUID"),
+        (pictures.list_pictures(pb.ListPicturesRequest(page_size=101), alice(transport)), "page_size must be at most 100"),
+        (pictures.create_picture(pb.CreatePictureRequest(title="", base64=b"1"), alice(transport)), "title is required"),
+        (pictures.create_picture(pb.CreatePictureRequest(title="x", base64=b"1", content_type="text/html"),
+                                 alice(transport)), "content_type must be one of image/png"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InvalidArgument) as refused:
+            await call
+        assert message in refused.value.message
+    assert service.calls == []  # none of them reached the handler
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -53,8 +53,18 @@ class Settings(BaseSettings):
     kafka_reassembly_max_bytes: int = 256 * 1024 * 1024
     kafka_reassembly_timeout_ms: int = 30_000
 
+    # Shared by every process of the system: signs and verifies the tokens processes present to each other.
+    internal_token_key: SecretStr = SecretStr("")
+    # PEM: verifies users' access tokens (issued by the auth service) wherever a user calls.
+    auth_public_key: str = ""
+
     call_timeout_ms: int = 10_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # Load shedding: calls served at once by this process; more get 503 with Retry-After at once.
+    max_in_flight: int = 256
+    # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
+    http_body_timeout_s: float = 30.0
+    http_keepalive_timeout_s: float = 15.0
 
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"

@@ -77,6 +77,10 @@ class Topic:
 
     name: str
     message_type: type[Message]
+    # The processes allowed to publish it (their internal token names them).
+    publishers: tuple[str, ...] = ()
+    # "user" or "session": its messages end every token of the `user_id` / `session_id` they name.
+    revokes: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,12 @@ class Contract:
                 message = pool.FindMessageTypeByName(spec["message"])
             except KeyError as exc:
                 raise ContractError(f"topics.{name}: message {spec.get('message')!r} not found") from exc
-            topics[name] = Topic(name, message_factory.GetMessageClass(message))
+            revokes = str(spec.get("revokes", ""))
+            field = {"user": "user_id", "session": "session_id", "": ""}.get(revokes)
+            if field is None or (field and field not in {f.name for f in message.fields}):
+                raise ContractError(f"topics.{name}: `revokes: {revokes}` needs a {field or 'user or session'} field")
+            topics[name] = Topic(name, message_factory.GetMessageClass(message),
+                                 tuple(str(p) for p in spec.get("publishers") or ()), revokes)
         public = {name: _public_route(name, spec, services) for name, spec in (raw.get("public") or {}).items()}
         return cls(services, topics, public)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
+from internal.common.contract.rules import rules_of
+
 # Descriptors come from the pure-Python or the upb implementation, whose stubs differ.
 Descriptor = Any
 
@@ -52,12 +54,21 @@ def collect_schemas(descriptors: list[Descriptor], ref_prefix: str) -> dict[str,
             elif field.type == FieldDescriptor.TYPE_ENUM:
                 item = {"type": "string", "enum": [v.name for v in field.enum_type.values]}
             else:
-                item = dict(_SCALARS.get(field.type, {"type": "string"}))
+                item = field_schema(field)
             if _is_repeated(field):
                 item = {"type": "array", "items": item}
             properties[field.name] = item
         schemas[name] = {"type": "object", "properties": properties, "additionalProperties": False}
     return dict(sorted(schemas.items()))
+
+
+def field_schema(field: Any) -> dict[str, Any]:
+    """The JSON schema of a scalar field, with the contract's rules for it."""
+    schema = dict(_SCALARS.get(field.type, {"type": "string"}))
+    rules = rules_of(field)
+    if rules is not None:
+        schema.update(rules.json_schema())
+    return schema
 
 
 def message_schema(descriptor: Descriptor, ref_prefix: str) -> dict[str, Any]:

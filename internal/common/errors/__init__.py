@@ -25,31 +25,39 @@ class Code(enum.Enum):
         return self in (Code.INTERNAL, Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED)
 
 
-# A structured reason refines a code, as google.rpc.ErrorInfo does; the HTTP edge maps it to 413.
+# A structured reason refines a code, as google.rpc.ErrorInfo does; the HTTP edge maps some to their own status.
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-_HTTP_BY_REASON = {PAYLOAD_TOO_LARGE: 413}
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+_HTTP_BY_REASON = {PAYLOAD_TOO_LARGE: 413, METHOD_NOT_ALLOWED: 405}
 
 
 class TridentError(Exception):
     code: Code = Code.INTERNAL
     reason: str = ""
+    # Seconds after which trying again makes sense (overload, rate limits): `Retry-After` over HTTP.
+    retry_after: int | None = None
 
-    def __init__(self, message: str, code: Code | None = None, reason: str | None = None) -> None:
+    def __init__(self, message: str, code: Code | None = None, reason: str | None = None,
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         if reason is not None:
             self.reason = reason
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     @property
     def http_status(self) -> int:
         return _HTTP_BY_REASON.get(self.reason, self.code.value)
 
     def to_dict(self) -> dict[str, Any]:
-        error: dict[str, str] = {"code": self.code.name, "message": self.message}
+        error: dict[str, Any] = {"code": self.code.name, "message": self.message}
         if self.reason:
             error["reason"] = self.reason
+        if self.retry_after is not None:
+            error["retry_after"] = self.retry_after
         return {"error": error}
 
     @classmethod
@@ -57,8 +65,12 @@ class TridentError(Exception):
         """Rebuild an error from `{"error": {"code", "message", "reason"?}}`, as sent by another process."""
         error = body.get("error") if isinstance(body, dict) else None
         if isinstance(error, dict):
-            return from_code(str(error.get("code", "")), str(error.get("message", "")), str(error.get("reason", "")),
-                             fallback_status)
+            rebuilt = from_code(str(error.get("code", "")), str(error.get("message", "")),
+                                str(error.get("reason", "")), fallback_status)
+            retry_after = error.get("retry_after")
+            if isinstance(retry_after, int):
+                rebuilt.retry_after = retry_after
+            return rebuilt
         return from_http_status(fallback_status, "unexpected error response")
 
     def __repr__(self) -> str:
@@ -71,6 +83,10 @@ class InvalidArgument(TridentError):
 
 class Unauthenticated(TridentError):
     code = Code.UNAUTHENTICATED
+
+
+class PermissionDenied(TridentError):
+    code = Code.PERMISSION_DENIED
 
 
 class NotFound(TridentError):
@@ -99,7 +115,7 @@ class DeadlineExceeded(TridentError):
 
 _BY_CODE: dict[Code, type[TridentError]] = {
     cls.code: cls
-    for cls in (InvalidArgument, Unauthenticated, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
+    for cls in (InvalidArgument, Unauthenticated, PermissionDenied, NotFound, AlreadyExists, ResourceExhausted, Internal, Unavailable,
                 DeadlineExceeded)
 }
 

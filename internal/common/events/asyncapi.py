@@ -19,7 +19,7 @@ _HEADERS = {
         "segment": {"type": "string", "description": "`index/count` on each record of a segmented message."},
         "message-id": {"type": "string", "description": "Shared by the segments of one message (also their key)."},
         "x-request-id": {"type": "string"},
-        "x-user-id": {"type": "string", "description": "The caller, as authenticated by the gateway."},
+        "authorization": {"type": "string", "description": "`Bearer <token>`: a user's access token, or a process's internal token."},
         "x-deadline-ms": {"type": "string", "description": "Absolute deadline, Unix epoch milliseconds."},
         "traceparent": {"type": "string", "description": "W3C trace context."},
     },

@@ -13,8 +13,9 @@ from internal.common.contract import MethodBinding, ServiceContract
 from internal.common.errors import DeadlineExceeded, TridentError, Unavailable, from_code
 from internal.common.service import PROPAGATED, CallContext, Handler
 
-# The structured error reason travels in the trailing metadata.
+# The structured error reason, and when to try again, travel in the trailing metadata.
 REASON = "trident-error-reason"
+RETRY_AFTER = "retry-after"
 
 
 def channel_options(max_message_bytes: int) -> list[tuple[str, Any]]:
@@ -26,10 +27,23 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, Any]]:
     ]
 
 
+def server_options(max_message_bytes: int) -> list[tuple[str, Any]]:
+    """Bounded streams per connection, idle connections closed, clients that ping too often refused."""
+    return [
+        *channel_options(max_message_bytes),
+        ("grpc.max_concurrent_streams", 128),
+        ("grpc.max_connection_idle_ms", 5 * 60_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ]
+
+
 # The codec of errors: the one place a TridentError becomes a gRPC status and back.
 
 def encode_error(error: TridentError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, str], ...]]:
-    trailing = ((REASON, error.reason),) if error.reason else ()
+    trailing: tuple[tuple[str, str], ...] = ((REASON, error.reason),) if error.reason else ()
+    if error.retry_after is not None:
+        trailing += ((RETRY_AFTER, str(error.retry_after)),)
     return grpc.StatusCode[error.code.name], error.message, trailing
 
 
@@ -38,7 +52,10 @@ def decode_error(code: grpc.StatusCode, details: str, trailing: Mapping[str, str
         return Unavailable(f"{service} is unavailable over gRPC")
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return DeadlineExceeded(details or f"no answer from {service} over gRPC within the deadline")
-    return from_code(code.name, details, trailing.get(REASON, ""))
+    error = from_code(code.name, details, trailing.get(REASON, ""))
+    if trailing.get(RETRY_AFTER, "").isdigit():
+        error.retry_after = int(trailing[RETRY_AFTER])
+    return error
 
 
 def _unary(binding: MethodBinding, handler: Handler) -> Any:
@@ -64,7 +81,7 @@ class GrpcServer:
 
     def __init__(self, contract: ServiceContract, handlers: Mapping[str, Handler], host: str, port: int,
                  max_message_bytes: int) -> None:
-        self._server = grpc.aio.server(options=channel_options(max_message_bytes))
+        self._server = grpc.aio.server(options=server_options(max_message_bytes))
         methods = {name: _unary(binding, handlers[name]) for name, binding in contract.methods.items()}
         service_name = contract.descriptor.full_name
         self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service_name, methods),))

@@ -10,6 +10,7 @@ HTTP/2, and the Kafka broker.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,9 +23,10 @@ from internal.common import events, grpc, mq, rest
 from internal.common.config import Settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.errors import Internal, TridentError
-from internal.common.pipeline import Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.sender import Sender, TransportClient
 from internal.common.service import PROPAGATED, CallContext, Handler, ServiceSpec, bind_handlers
+from internal.common.tokens import Identities, InternalTokens
 
 
 class Harness:
@@ -35,14 +37,16 @@ class Harness:
         self.settings = settings or Settings(service_name="harness")
         self._handlers: dict[str, dict[str, Handler]] = {}
         transports: dict[str, TransportClient] = {"rest": _Rest(self), "grpc": _Grpc(self), "events": _Events(self)}
-        self.sender = Sender(self.settings, contract, transports)
+        # A key of this harness only: the calls it makes are signed and verified like between real processes.
+        self.identities = Identities(InternalTokens(secrets.token_urlsafe(32), "harness"), None)
+        self.sender = Sender(self.settings, contract, transports, self.identities.internal)
 
     def serve(self, name: str, spec: ServiceSpec) -> None:
         """Serve `spec.implementation` as the service `name` of the contract, through the server pipeline."""
         service = self.contract.service(name)
         handlers = bind_handlers(service, spec.implementation)
         self._handlers[name] = {
-            method: chain(server_stack(), Operation("server", name, name, method, service.methods[method].idempotent,
+            method: chain(server_stack(self.identities, Admission(self.settings.max_in_flight)), Operation("server", name, name, method, service.methods[method].idempotent,
                                                     service.methods[method].success_status), handler)
             for method, handler in handlers.items()
         }

@@ -32,6 +32,10 @@ CLIENT_LATENCY = Histogram(
     "trident_client_request_duration_seconds", "Time a call through the sender took.",
     ["service", "target", "transport", "method"], buckets=_BUCKETS,
 )
+SHED = Counter(
+    "trident_shed_requests_total", "Calls refused at once because the process was at its in-flight limit.",
+    ["service", "transport", "method"],
+)
 KAFKA_CONSUMER_LAG = Gauge(
     "trident_kafka_consumer_lag", "Records behind the end of the partition.",
     ["service", "topic", "partition"],

@@ -75,7 +75,8 @@ def new_producer(settings: Settings) -> AIOKafkaProducer:
     )
 
 
-def new_consumer(settings: Settings, *topics: str, group_id: str | None) -> AIOKafkaConsumer:
+def new_consumer(settings: Settings, *topics: str, group_id: str | None,
+                 fetch_max_wait_ms: int | None = None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -84,8 +85,7 @@ def new_consumer(settings: Settings, *topics: str, group_id: str | None) -> AIOK
         # At-least-once: the consumer commits an offset itself, once the message was handled and answered.
         enable_auto_commit=False,
         auto_offset_reset="latest" if group_id is None else "earliest",
-
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=fetch_max_wait_ms or settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=max(1024 * 1024, settings.kafka_record_max_bytes * 4),
     )
 

@@ -22,7 +22,8 @@ from internal.common.config import Settings
 from internal.common.contract import Contract
 from internal.common.errors import Internal
 from internal.common.logger import logger
-from internal.common.service import CallContext
+from internal.common.service import AUTHORIZATION, DEADLINE, CallContext
+from internal.common.tokens import InternalTokens
 
 _BATCH = 100
 _RETRY_MIN_S, _RETRY_MAX_S = 1.0, 30.0
@@ -53,11 +54,16 @@ class Outbox:
             raise Internal(f"{topic} carries {declared.message_type.DESCRIPTOR.name}, not {type(message).__name__}")
         headers = [[mq.EVENT, topic], [mq.CONTENT_TYPE, mq.PROTOBUF], [mq.REPLY_TO, ""],
                    [mq.EVENT_ID, uuid.uuid4().hex]]
+        identity: dict[str, str] = {}
         if ctx is not None:
-            headers.extend([k, v] for k, v in ctx.to_metadata().items())
+            # Not the caller's credentials (a bearer token has no place in a table) nor its deadline (the event
+            # may go out later): the relay signs the event when it sends it.
+            headers.extend([k, v] for k, v in ctx.to_metadata().items() if k not in (AUTHORIZATION, DEADLINE))
+            identity = {"user_id": ctx.user_id, "username": ctx.username, "session_id": ctx.session_id}
         async with db.connection(self._pool) as conn:
-            await conn.execute("INSERT INTO outbox (topic, headers, payload) VALUES ($1, $2, $3)",
-                               topic, orjson.dumps(headers).decode(), message.SerializeToString())
+            await conn.execute("INSERT INTO outbox (topic, headers, identity, payload) VALUES ($1, $2, $3, $4)",
+                               topic, orjson.dumps(headers).decode(), orjson.dumps(identity).decode(),
+                               message.SerializeToString())
         pool = self._pool
         db.after_commit(pool, lambda: _wake(pool))
 
@@ -65,10 +71,12 @@ class Outbox:
 class OutboxRelay:
     """A ServerTransport of every process with a database and Kafka: publishes what its outbox holds."""
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                 tokens: InternalTokens | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.producer = producer
+        self.tokens = tokens
         self._task: asyncio.Task[None] | None = None
         self._written = asyncio.Event()
 
@@ -108,10 +116,15 @@ class OutboxRelay:
         async with self.pool.acquire() as conn, conn.transaction():
             # SKIP LOCKED: several instances of a service share one outbox without sending a row twice at once.
             rows = await conn.fetch(
-                "SELECT id, topic, headers, payload FROM outbox WHERE sent_at IS NULL"
+                "SELECT id, topic, headers, identity, payload FROM outbox WHERE sent_at IS NULL"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", _BATCH)
             for row in rows:
                 headers: mq.Headers = [(k, v.encode()) for k, v in orjson.loads(row["headers"])]
+                if self.tokens is not None:
+                    # Events carry their publisher's identity (subscribers check who may publish a topic).
+                    who = orjson.loads(row["identity"])
+                    token = self.tokens.mint(who.get("user_id", ""), who.get("username", ""), who.get("session_id", ""))
+                    headers.append((AUTHORIZATION, f"Bearer {token}".encode()))
                 try:
                     async with asyncio.timeout(_PUBLISH_TIMEOUT_S):
                         await mq.publish(self.producer, row["topic"], bytes(row["payload"]), headers, key=None,

@@ -8,17 +8,28 @@ returns a handler. The stacks of the three sides are listed in `server_stack`, `
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from internal.common import metrics, tracing
-from internal.common.errors import DeadlineExceeded, Internal, TridentError, Unavailable
+from internal.common.contract.rules import rules_of
+from internal.common.errors import (
+    DeadlineExceeded,
+    Internal,
+    InvalidArgument,
+    TridentError,
+    Unauthenticated,
+    Unavailable,
+)
 from internal.common.logger import logger
 from internal.common.service import CallContext, Handler
+from internal.common.tokens import Identities, InternalTokens
 
 Side = Literal["server", "client", "edge"]
 
@@ -190,14 +201,102 @@ def retried(attempts: int = 3, backoff_s: float = 0.05) -> Middleware:
     return middleware
 
 
-def server_stack() -> list[Middleware]:
-    return [traced, measured, logged, recovered, deadline]
+# C0 control characters and DEL, but tab, newline and carriage return: never meant as text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def client_stack(timeout_s: float) -> list[Middleware]:
-    return [traced, measured, call_budget(timeout_s), retried()]
+def _control_characters(message: Message, prefix: str = "") -> str:
+    """The first string field of `message` (nested included) that holds a control character, or ""."""
+    for field, value in message.ListFields():
+        name = f"{prefix}{field.name}"
+        if field.type == field.TYPE_STRING:
+            for text in (value if field.is_repeated else (value,)):
+                if _CONTROL.search(text):
+                    return name
+        elif field.type == field.TYPE_MESSAGE:
+            for item in (value if field.is_repeated and not isinstance(value, Message) else (value,)):
+                if isinstance(item, Message) and (found := _control_characters(item, f"{name}.")):
+                    return found
+    return ""
 
 
-def edge_stack(extra: Sequence[Middleware] = ()) -> list[Middleware]:
+def validated(op: Operation, next_: Handler) -> Handler:
+    """Server side: the request keeps the field rules of the contract, and its text holds no control characters,
+    whatever the transport."""
+
+    async def handle(request: Any, ctx: CallContext) -> Any:
+        if isinstance(request, Message):
+            if field := _control_characters(request):
+                raise InvalidArgument(f"{field} must not contain control characters")
+            for descriptor in request.DESCRIPTOR.fields:
+                rules = rules_of(descriptor)
+                if rules is not None and not descriptor.is_repeated and (
+                        problem := rules.violation(descriptor.name, getattr(request, descriptor.name))):
+                    raise InvalidArgument(problem)
+        return await next_(request, ctx)
+
+    return handle
+
+
+def identified(identities: Identities) -> Middleware:
+    """Server side: the call's bearer token is verified; the call continues as the user and process it names."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            if not ctx.credentials:
+                raise Unauthenticated("this call needs a bearer token: a user's access token, or an internal token")
+            claims = identities.verify(ctx.credentials)
+            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+                                                caller=claims.caller, session_id=claims.session_id))
+
+        return handle
+
+    return middleware
+
+
+def credentialed(internal: InternalTokens) -> Middleware:
+    """Client side: the call carries this process's own token, for the user it is made for (if any)."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            token = internal.mint(ctx.user_id, ctx.username, ctx.session_id)
+            return await next_(request, replace(ctx, credentials=token))
+
+        return handle
+
+    return middleware
+
+
+class Admission:
+    """At most `limit` calls in flight in this process; beyond it, a fast 503 instead of a queue into 504s."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    def middleware(self, op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            if self.in_flight >= self.limit:
+                metrics.SHED.labels(op.process, ctx.transport, op.method).inc()
+                raise Unavailable(f"{op.process} is at its limit of {self.limit} calls in flight; try again",
+                                  retry_after=1)
+            self.in_flight += 1
+            try:
+                return await next_(request, ctx)
+            finally:
+                self.in_flight -= 1
+
+        return handle
+
+
+def server_stack(identities: Identities, admission: Admission) -> list[Middleware]:
+    return [traced, measured, admission.middleware, logged, recovered, identified(identities), validated, deadline]
+
+
+def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]:
+    return [traced, measured, credentialed(internal), call_budget(timeout_s), retried()]
+
+
+def edge_stack(admission: Admission, extra: Sequence[Middleware] = ()) -> list[Middleware]:
     """The public edge: as a server, plus what the application adds (authentication, call logs)."""
-    return [traced, measured, logged, recovered, *extra]
+    return [traced, measured, admission.middleware, logged, recovered, *extra]

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import orjson
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import PayloadEncodingError
 from google.protobuf.message import Message
 
 from internal.common import metrics
 from internal.common.contract import MethodBinding, ServiceContract, from_json, to_json
-from internal.common.errors import Internal, InvalidArgument, NotFound, TridentError, from_http_status, too_large
+from internal.common.errors import (
+    METHOD_NOT_ALLOWED,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    TridentError,
+    from_http_status,
+    too_large,
+)
 from internal.common.logger import logger
 from internal.common.service import PROPAGATED, CallContext, Handler
 
@@ -22,11 +32,16 @@ JSON = "application/json"
 
 # The codec: the one place messages and errors become HTTP and back.
 
-def encode_error(exc: TridentError) -> web.Response:
-    return web.Response(body=orjson.dumps(exc.to_dict()), status=exc.http_status, content_type=JSON)
+def encode_error(exc: TridentError, headers: Mapping[str, str] | None = None) -> web.Response:
+    response = web.Response(body=orjson.dumps(exc.to_dict()), status=exc.http_status, content_type=JSON,
+                            headers=headers)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def decode_error(status: int, body: bytes) -> TridentError:
+    """The error of an HTTP answer (the body's error model, else one from the status)."""
     try:
         parsed = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
@@ -75,6 +90,15 @@ def outgoing_request(binding: MethodBinding, message: Message) -> tuple[str, dic
     return path, query, None
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within the app's body timeout (a client trickling bytes is refused, not waited for)."""
+    try:
+        async with asyncio.timeout(request.app["body_timeout_s"]):
+            return await request.read()
+    except TimeoutError:
+        raise InvalidArgument("the request body did not arrive in time") from None
+
+
 def metadata_of(request: web.Request) -> dict[str, str]:
     return {key: request.headers[key] for key in PROPAGATED if key in request.headers}
 
@@ -85,7 +109,7 @@ def _translate_http_exception(exc: web.HTTPException, request: web.Request) -> T
     if isinstance(exc, web.HTTPNotFound):
         return NotFound(f"no route for {request.method} {request.path}")
     if isinstance(exc, web.HTTPMethodNotAllowed):
-        return InvalidArgument(f"method {request.method} is not allowed on {request.path}")
+        return InvalidArgument(f"method {request.method} is not allowed on {request.path}", reason=METHOD_NOT_ALLOWED)
     return from_http_status(exc.status, exc.reason or "request refused")
 
 
@@ -100,16 +124,22 @@ async def error_middleware(
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return encode_error(_translate_http_exception(exc, request))
+        allow = exc.headers.get("Allow") if isinstance(exc, web.HTTPMethodNotAllowed) else None
+        return encode_error(_translate_http_exception(exc, request), {"Allow": allow} if allow else None)
+    except (ConnectionResetError, ClientPayloadError, PayloadEncodingError):
+        # The client went away mid-request (or sent a body shorter than it announced): not our fault.
+        logger.info("client aborted {} {}", request.method, request.path)
+        return encode_error(InvalidArgument("the request body was incomplete"))
     except Exception:
         logger.exception("unhandled error on {} {}", request.method, request.path)
         return encode_error(Internal("internal error"))
 
 
-def base_app(service_name: str, max_body_bytes: int, readiness: Readiness) -> web.Application:
+def base_app(service_name: str, max_body_bytes: int, body_timeout_s: float, readiness: Readiness) -> web.Application:
     """An app with the error model, /healthz, /readyz and /metrics; transports add their routes."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
     app["max_body_bytes"] = max_body_bytes
+    app["body_timeout_s"] = body_timeout_s
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "service": service_name})
@@ -147,7 +177,7 @@ async def serve(binding: MethodBinding, handler: Handler, body: bytes, query: Ma
 
 def _route(binding: MethodBinding, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        body = await request.read() if binding.has_body else b""
+        body = await read_body(request) if binding.has_body else b""
         return await serve(binding, handler, body, request.query, request.match_info, metadata_of(request))
 
     return handle
@@ -156,8 +186,8 @@ def _route(binding: MethodBinding, handler: Handler) -> Callable[[web.Request], 
 class RestServer:
     """The process's HTTP listener (a ServerTransport)."""
 
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    def __init__(self, app: web.Application, host: str, port: int, keepalive_timeout_s: float) -> None:
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout_s)
         self._host = host
         self._port = port
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from internal.common.contract import Contract, PublicRoute
-from internal.common.contract.schema import collect_schemas, message_schema
+from internal.common.contract.schema import collect_schemas, field_schema, message_schema
 from internal.common.service import TRANSPORTS
 
 _REF = "#/components/schemas/"
@@ -76,15 +76,16 @@ def _operation(route: PublicRoute) -> dict[str, Any]:
         "schema": {"type": "string", "enum": list(TRANSPORTS)},
     }]
     path_params = re.findall(r"{(\w+)}", route.path)
+    request = route.target.request_type.DESCRIPTOR
     for name in path_params:
-        parameters.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+        parameters.append({"name": name, "in": "path", "required": True,
+                           "schema": field_schema(request.fields_by_name[name])})
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary or route.name,
         "tags": [route.target.service],
         "parameters": parameters,
     }
-    request = route.target.request_type.DESCRIPTOR
     hidden = {*path_params, route.identity_field}
     if route.has_body:
         operation["requestBody"] = {
@@ -94,8 +95,8 @@ def _operation(route: PublicRoute) -> dict[str, Any]:
     else:
         for field in request.fields:
             if field.name not in hidden:
-                schema = {"type": "integer"} if field.type == field.TYPE_INT32 else {"type": "string"}
-                parameters.append({"name": field.name, "in": "query", "required": False, "schema": schema})
+                parameters.append({"name": field.name, "in": "query", "required": False,
+                                   "schema": field_schema(field)})
     success: dict[str, Any] = {"description": "OK"}
     if route.status != 204:
         if route.render:

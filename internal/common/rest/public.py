@@ -18,16 +18,11 @@ from google.protobuf.message import Message
 
 from internal.common.contract import Contract, PublicRoute, from_json
 from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
-from internal.common.pipeline import Middleware, Operation, chain, edge_stack
-from internal.common.rest import encode_error, encode_message, metadata_of, request_data
+from internal.common.pipeline import Admission, Middleware, Operation, chain, edge_stack
+from internal.common.rest import encode_error, encode_message, metadata_of, read_body, request_data
 from internal.common.sender import Sender
-from internal.common.service import TRANSPORTS, CallContext, Handler
-
-
-@dataclass(frozen=True)
-class Identity:
-    user_id: str
-    username: str
+from internal.common.service import TRANSPORTS, CallContext, Handler, bearer
+from internal.common.tokens import Claims
 
 
 @dataclass(frozen=True)
@@ -37,7 +32,8 @@ class RawResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Authenticate = Callable[[str], Identity]
+# A user's access token → their claims (raises UNAUTHENTICATED).
+Authenticate = Callable[[str], Claims]
 Renderer = Callable[[Message], RawResponse]
 Document = Callable[[], dict[str, Any] | str]
 
@@ -60,17 +56,20 @@ def authenticated(authenticate: Authenticate) -> Middleware:
         async def handle(request: Any, ctx: CallContext) -> Any:
             if not ctx.credentials:
                 raise Unauthenticated("missing bearer token")
-            identity = authenticate(ctx.credentials)
-            return await next_(request, replace(ctx, user_id=identity.user_id, username=identity.username))
+            claims = authenticate(ctx.credentials)
+            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+                                                session_id=claims.session_id))
 
         return handle
 
     return middleware
 
 
-def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str) -> None:
+def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str,
+               admission: Admission) -> None:
     for route in contract.public.values():
-        app.router.add_route(route.http_method, "/{transport}" + route.path, _route(route, sender, edge, process))
+        app.router.add_route(route.http_method, "/{transport}" + route.path,
+                             _route(route, sender, edge, process, admission))
     for path, document in edge.documents.items():
         app.router.add_get(path, _document(document))
     if edge.web_dist is not None:
@@ -91,12 +90,12 @@ def _forward(route: PublicRoute, sender: Sender) -> Handler:
     return forward
 
 
-def _route(route: PublicRoute, sender: Sender, edge: Edge,
-           process: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
+           admission: Admission) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     # Authentication first: what the application adds (e.g. call logs) sees who is calling.
     middlewares = [*([authenticated(edge.authenticate)] if route.auth else []), *edge.middlewares]
     operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent, route.status)
-    pipeline = chain(edge_stack(middlewares), operation, _forward(route, sender))
+    pipeline = chain(edge_stack(admission, middlewares), operation, _forward(route, sender))
     renderer = edge.renderers.get(route.render) if route.render else None
     if route.render and renderer is None:
         raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
@@ -107,9 +106,10 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
         ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
-        ctx = replace(ctx, credentials=_bearer(request))
+        ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
+                      client_address=request.remote or "")
         try:
-            body = await request.read() if route.has_body else b""
+            body = await read_body(request) if route.has_body else b""
             params = {k: v for k, v in request.match_info.items() if k != "transport"}
             result = await pipeline(request_data(route.has_body, body, request.query, params), ctx)
             if renderer is not None:
@@ -131,11 +131,6 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge,
 def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:
     # From outside, only the trace context is taken: identity, request id and deadline are the edge's own.
     return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate")}
-
-
-def _bearer(request: web.Request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -22,10 +22,11 @@ from internal.common import db, mq, tracing
 from internal.common.config import Settings, load_settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
+from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
-from internal.common.pipeline import Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.public import Edge, mount_edge
 from internal.common.sender import Sender, TransportClient
@@ -33,6 +34,7 @@ from internal.common.sender.events import EventsClient
 from internal.common.sender.grpc import GrpcClient
 from internal.common.sender.rest import RestClient
 from internal.common.service import Handler, ServiceSpec, bind_handlers, check_subscription
+from internal.common.tokens import Identities, InternalTokens, TokenVerifier
 
 
 class ServerTransport(Protocol):
@@ -49,6 +51,7 @@ class Runtime:
     contract: Contract
     sender: Sender
     pool: asyncpg.Pool | None
+    identities: Identities
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,12 @@ class Process:
         self.contract = contract
         self._ready = False
         self._stack = AsyncExitStack()
+        key = settings.internal_token_key.get_secret_value()
+        if not key:
+            raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
+        self.admission = Admission(settings.max_in_flight)
+        self.identities = Identities(InternalTokens(key, service.name),
+                                     TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 
     async def _is_ready(self) -> bool:
         return self._ready
@@ -124,7 +133,11 @@ class Process:
             events_client = EventsClient(settings, producer)
             await events_client.start()
             transports["events"] = events_client
-        sender = Sender(settings, self.contract, transports, producer)
+        sender = Sender(settings, self.contract, transports, self.identities.internal, producer)
+        if producer is not None:
+            feed = RevocationFeed(settings, self.contract, self.identities, producer)
+            stack.push_async_callback(feed.aclose)
+            await feed.start()
         stack.push_async_callback(sender.aclose)
         pool = None
         if self.service.migrations is not None:
@@ -132,7 +145,7 @@ class Process:
             pool = await db.create_pool(settings.database_url.get_secret_value(), settings.db_pool_min_size,
                                         settings.db_pool_max_size)
             stack.push_async_callback(pool.close)
-        spec = await self.service.build(Runtime(settings, self.contract, sender, pool))
+        spec = await self.service.build(Runtime(settings, self.contract, sender, pool, self.identities))
         for hook in spec.on_start:
             await hook()
         for hook in reversed(spec.on_stop):
@@ -166,7 +179,7 @@ class Process:
             peers = PeerReadiness(settings, spec.depends_on, self._is_ready)
             self._stack.push_async_callback(peers.aclose)
             readiness = peers.ready
-        app = base_app(name, settings.max_body_bytes, readiness)
+        app = base_app(name, settings.max_body_bytes, settings.http_body_timeout_s, readiness)
         service_contract = self.contract.services.get(name)
         if service_contract is not None:
             if spec.implementation is None:
@@ -185,14 +198,14 @@ class Process:
                 check_subscription(topic, subscription)
                 servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
             if pool is not None:
-                servers.append(OutboxRelay(settings, pool, producer))
+                servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
-            mount_edge(app, self.contract, sender, spec.edge, name)
-        servers.append(RestServer(app, settings.host, settings.rest_port))
+            mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
+        servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))
         return servers
 
     def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-        middlewares = server_stack()
+        middlewares = server_stack(self.identities, self.admission)
         contract = self.contract.service(service)
         return {
             method: chain(middlewares, _operation(contract.methods[method]), handler)

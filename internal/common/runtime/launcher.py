@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from internal.common.config import PROJECT_ROOT
 from internal.common.runtime import Registry
 
 TOPIC_PARTITIONS = 3
+INTERNAL_KEY_FILE = "internal-token.key"
 DEV_FETCH_MAX_WAIT_MS = 5
 
 
@@ -81,6 +84,8 @@ class System:
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
         shared_env, own_env = self.registry.dev_environment(self.state_dir)
+        shared_env.setdefault("INTERNAL_TOKEN_KEY", os.environ.get("INTERNAL_TOKEN_KEY")
+                              or kept_secret(self.state_dir / INTERNAL_KEY_FILE, lambda: secrets.token_urlsafe(48)))
         common = {**os.environ, **shared_env, "HOST": self.host, "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                   "PYTHONUNBUFFERED": "1"}
         for private in {key for env in own_env.values() for key in env}:
@@ -176,6 +181,17 @@ class System:
             self._pg.cleanup()
             self._pg = None
         (self.state_dir / "up.json").unlink(missing_ok=True)
+
+
+def kept_secret(path: Path, generate: Callable[[], str]) -> str:
+    """A development secret generated once and kept in the state directory, readable by its owner only."""
+    if path.exists():
+        return path.read_text()
+    value = generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
+    return value
 
 
 def _redact(url: str) -> str:

@@ -20,6 +20,7 @@ from internal.common.contract import Contract, MethodBinding
 from internal.common.errors import Internal, InvalidArgument, Unavailable
 from internal.common.pipeline import Middleware, Operation, chain, client_stack
 from internal.common.service import TRANSPORTS, CallContext, Handler
+from internal.common.tokens import InternalTokens
 
 M = TypeVar("M", bound=Message)
 C = TypeVar("C", bound="ServiceClient")
@@ -51,13 +52,15 @@ class ServiceClient:
 
 class Sender:
     def __init__(self, settings: Settings, contract: Contract, transports: Mapping[str, TransportClient],
-                 producer: AIOKafkaProducer | None = None, middlewares: Sequence[Middleware] | None = None) -> None:
+                 internal: InternalTokens, producer: AIOKafkaProducer | None = None,
+                 middlewares: Sequence[Middleware] | None = None) -> None:
         self.settings = settings
         self.contract = contract
         self._transports = transports
+        self._internal = internal
         self._producer = producer
         self._middlewares = list(middlewares if middlewares is not None
-                                 else client_stack(settings.call_timeout_ms / 1000))
+                                 else client_stack(settings.call_timeout_ms / 1000, internal))
         self._pipelines: dict[tuple[str, str], Handler] = {}
 
     def client(self, client_type: type[C], transport: str | None = None) -> C:
@@ -111,8 +114,10 @@ class Sender:
     async def _send(self, topic: str, message: Message, headers: mq.Headers, ctx: CallContext | None) -> None:
         if self._producer is None:
             raise Unavailable("Kafka is not configured")
-        if ctx is not None:
-            headers.extend((k, v.encode()) for k, v in ctx.to_metadata().items())
+        # Events carry this process's identity (and the user's it is sent for), like calls do.
+        ctx = ctx or CallContext(transport="events")
+        ctx = replace(ctx, credentials=self._internal.mint(ctx.user_id, ctx.username, ctx.session_id))
+        headers.extend((k, v.encode()) for k, v in ctx.to_metadata().items())
         await mq.publish(self._producer, topic, message.SerializeToString(), headers, key=None,
                          record_max_bytes=self.settings.kafka_record_max_bytes, service=self.settings.service_name)
 

@@ -1,7 +1,8 @@
 """The sender's events client: request/reply over Kafka, replies routed by correlation id.
 
 Each process reads the whole reply topic without a consumer group and keeps only the replies
-whose correlation id it is waiting for, so instances never receive each other's replies.
+whose correlation id it is waiting for, so instances never receive each other's replies. While no call
+waits for a reply the reader is paused: it fetches nothing at rest.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class EventsClient:
         self._consumer = mq.new_consumer(self.settings, group_id=None)
         await self._consumer.start()
         await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
+        self._consumer.pause(*self._consumer.assignment())
         self._reader = asyncio.create_task(self._read_replies(), name="sender:replies")
 
     async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
@@ -49,6 +51,9 @@ class EventsClient:
             raise ResourceExhausted("too many calls waiting for an events reply")
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[mq.Assembled] = asyncio.get_running_loop().create_future()
+        if not self._pending and self._consumer is not None:
+            # Resumed before the request goes out, so its reply is after the position it reads from.
+            self._consumer.resume(*self._consumer.assignment())
         self._pending[correlation_id] = future
         headers = request_headers(binding, ctx, correlation_id, self.reply_topic)
         try:
@@ -64,6 +69,8 @@ class EventsClient:
                 f"no reply from {binding.service}.{binding.name} over events within the deadline") from None
         finally:
             self._pending.pop(correlation_id, None)
+            if not self._pending and self._consumer is not None:
+                self._consumer.pause(*self._consumer.assignment())
         return decode_reply(binding, reply.headers, reply.value)
 
     async def _read_replies(self) -> None:

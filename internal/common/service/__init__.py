@@ -15,17 +15,17 @@ from google.protobuf.message import Message
 
 from internal.common import tracing
 from internal.common.contract import ContractError, ServiceContract, Topic
-from internal.common.errors import DeadlineExceeded, Unauthenticated
+from internal.common.errors import DeadlineExceeded, PermissionDenied, Unauthenticated
 
 # The transports every service method is reachable over; a caller picks one per call.
 TRANSPORTS = ("rest", "grpc", "events")
 
-# Metadata keys carried on every hop: HTTP headers, gRPC metadata, Kafka headers.
+# Metadata keys carried on every hop: HTTP headers, gRPC metadata, Kafka headers. Identity travels only as a
+# signed bearer token in `authorization`, verified by every process (never as a bare user-id header).
 REQUEST_ID = "x-request-id"
-USER_ID = "x-user-id"
-USERNAME = "x-username"
+AUTHORIZATION = "authorization"
 DEADLINE = "x-deadline-ms"  # absolute, Unix epoch milliseconds
-PROPAGATED = (REQUEST_ID, USER_ID, USERNAME, DEADLINE, "traceparent", "tracestate")
+PROPAGATED = (REQUEST_ID, AUTHORIZATION, DEADLINE, "traceparent", "tracestate")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,13 @@ class CallContext:
     user_id: str = ""
     username: str = ""
     trace_headers: Mapping[str, str] = field(default_factory=dict)
-    # The bearer credentials presented at the public edge (never propagated further as such).
+    # The bearer token this call carries; identity fields are set only once a middleware verified it.
     credentials: str = ""
+    # The process that made this call ("" when a user called directly with their access token).
+    caller: str = ""
+    session_id: str = ""
+    # The network address the call came from, at the public edge (for limits per client).
+    client_address: str = ""
 
     @classmethod
     def from_metadata(cls, transport: str, metadata: Mapping[str, str], timeout: float | None = None) -> CallContext:
@@ -53,17 +58,15 @@ class CallContext:
             transport=transport,
             request_id=metadata.get(REQUEST_ID) or uuid.uuid4().hex,
             deadline=deadline,
-            user_id=metadata.get(USER_ID, ""),
-            username=metadata.get(USERNAME, ""),
             trace_headers={k: metadata[k] for k in ("traceparent", "tracestate") if k in metadata},
+            credentials=bearer(metadata.get(AUTHORIZATION, "")),
         )
 
     def to_metadata(self) -> dict[str, str]:
         """The metadata of an outgoing call made on behalf of this one (trace context injected)."""
         meta = {REQUEST_ID: self.request_id}
-        if self.user_id:
-            meta[USER_ID] = self.user_id
-            meta[USERNAME] = self.username
+        if self.credentials:
+            meta[AUTHORIZATION] = f"Bearer {self.credentials}"
         if self.deadline is not None:
             meta[DEADLINE] = str(int(self.deadline * 1000))
         tracing.inject(meta)
@@ -88,6 +91,18 @@ class CallContext:
         if not self.user_id:
             raise Unauthenticated("this call needs an authenticated user")
         return self.user_id
+
+    def require_caller(self, *processes: str) -> str:
+        """The calling process, which must be one of `processes`; users may not make this call themselves."""
+        if self.caller not in processes:
+            raise PermissionDenied("this method is only for " + ", ".join(processes))
+        return self.caller
+
+
+def bearer(value: str) -> str:
+    """The token of an `Authorization: Bearer <token>` value, or ""."""
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 # The shape of every step of the call pipeline: a proto message in, a proto message out.

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from api.gen.clients import UsersClient
 from internal.common.config import Settings
+from internal.common.ratelimit import RateLimiter
 from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import ServiceSpec, Subscription
 from internal.common.tokens import TokenSigner, TokenVerifier, public_key_pem
@@ -18,9 +19,11 @@ from internal.services.auth.service import AuthService
 class AuthSettings(Settings):
     # PEM, from the environment only: the private key signs access tokens.
     auth_private_key: SecretStr = SecretStr("")
-    auth_public_key: str = ""
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # Failed sign-ins per username before 429 RESOURCE_EXHAUSTED, within the window.
+    login_failures_limit: int = 10
+    login_failures_window_s: float = 300.0
 
 
 async def build(runtime: Runtime) -> ServiceSpec:
@@ -36,6 +39,8 @@ async def build(runtime: Runtime) -> ServiceSpec:
         runtime.sender.client(UsersClient),
         TokenSigner(private_pem, settings.access_token_ttl_seconds), TokenVerifier(public_pem),
         public_pem, settings.refresh_token_ttl_seconds,
+        RateLimiter(settings.login_failures_limit, settings.login_failures_window_s),
+        runtime.sender.publish,
     )
     return ServiceSpec(implementation=service,
                        subscriptions=[Subscription("user.deleted", service.on_user_deleted)])

@@ -15,27 +15,58 @@ from internal.common import db
 class Session:
     user_id: uuid.UUID
     username: str
+    family_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Reused:
+    """A refresh token that was already traded: its whole family has just been revoked."""
+
+    session: Session
 
 
 class RefreshTokenRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def store(self, token_hash: bytes, user_id: str, username: str, expires_at: datetime) -> None:
+    async def store(self, token_hash: bytes, user_id: str, username: str, expires_at: datetime,
+                    family_id: uuid.UUID) -> None:
         await self._pool.execute(
-            "INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at) VALUES ($1, $2, $3, $4)",
-            token_hash, uuid.UUID(user_id), username, expires_at,
+            "INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            token_hash, uuid.UUID(user_id), username, expires_at, family_id,
         )
 
-    async def revoke(self, token_hash: bytes) -> Session | None:
-        """Revoke a live token and say whose it was; None when it was unknown, expired or revoked."""
+    async def trade(self, token_hash: bytes) -> Session | Reused | None:
+        """Revoke a live token to trade it for the next of its family; a token traded before revokes the family.
+
+        None when the token is unknown or expired.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT user_id, username, family_id, revoked_at FROM refresh_tokens"
+                " WHERE token_hash = $1 AND expires_at > now() FOR UPDATE",
+                token_hash,
+            )
+            if row is None:
+                return None
+            session = Session(row["user_id"], row["username"], row["family_id"])
+            if row["revoked_at"] is not None:
+                await conn.execute("UPDATE refresh_tokens SET revoked_at = now()"
+                                   " WHERE family_id = $1 AND revoked_at IS NULL", session.family_id)
+                return Reused(session)
+            await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1", token_hash)
+            return session
+
+    async def end_session(self, token_hash: bytes) -> Session | None:
+        """Revoke every token of the family `token_hash` belongs to; None when the token is unknown."""
         row = await self._pool.fetchrow(
-            "UPDATE refresh_tokens SET revoked_at = now()"
-            " WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()"
-            " RETURNING user_id, username",
+            "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now())"
+            " WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)"
+            " RETURNING user_id, username, family_id",
             token_hash,
         )
-        return Session(row["user_id"], row["username"]) if row else None
+        return Session(row["user_id"], row["username"], row["family_id"]) if row else None
 
     async def revoke_all(self, user_id: uuid.UUID) -> int:
         async with db.connection(self._pool) as conn:

@@ -11,12 +11,19 @@ from api.gen.clients import AuthClient
 from internal.common.config import PROJECT_ROOT, Settings
 from internal.common.errors import TridentError
 from internal.common.logger import logger
+from internal.common.ratelimit import RateLimiter
 from internal.common.rest.openapi import openapi_document, swagger_ui_page
 from internal.common.rest.public import Edge
 from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import CallContext, ServiceSpec
 from internal.common.tokens import TokenVerifier
-from internal.services.gateway.service import Authenticator, CallLogEmitter, render_image
+from internal.services.gateway.service import (
+    AddressLimits,
+    Authenticator,
+    CallLogEmitter,
+    render_image,
+    render_thumbnail,
+)
 
 # The title and version of the served OpenAPI document (tools/contract_docs.py writes the same).
 TITLE = "Trident gateway"
@@ -24,18 +31,26 @@ VERSION = "0.1.0"
 
 
 class GatewaySettings(Settings):
-    # PEM; without it the gateway asks the auth service for its public key.
-    auth_public_key: str = ""
+    # Without AUTH_PUBLIC_KEY (see Settings) the gateway asks the auth service for its public key.
     web_dist_dir: Path = PROJECT_ROOT / "web" / "dist"
     call_log_buffer_size: int = 10_000
+    # Attempts per client address (429 RESOURCE_EXHAUSTED with Retry-After beyond them).
+    login_per_address_limit: int = 60
+    login_per_address_window_s: float = 60.0
+    signup_per_address_limit: int = 20
+    signup_per_address_window_s: float = 3600.0
 
 
 async def build(runtime: Runtime) -> ServiceSpec:
     settings = runtime.settings
     assert isinstance(settings, GatewaySettings)
     contract = runtime.contract
-    authenticator = Authenticator(TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
+    authenticator = Authenticator(runtime.identities)
     emitter = CallLogEmitter(runtime.sender, settings.call_log_buffer_size)
+    limits = AddressLimits({
+        "login": RateLimiter(settings.login_per_address_limit, settings.login_per_address_window_s),
+        "signup": RateLimiter(settings.signup_per_address_limit, settings.signup_per_address_window_s),
+    })
     key_loader: list[asyncio.Task[None]] = []
 
     async def load_public_key() -> None:
@@ -66,8 +81,8 @@ async def build(runtime: Runtime) -> ServiceSpec:
     docs = swagger_ui_page("/openapi.json", "/swagger")
     edge = Edge(
         authenticate=authenticator.authenticate,
-        middlewares=[emitter.middleware],
-        renderers={"image": render_image},
+        middlewares=[limits.middleware, emitter.middleware],
+        renderers={"image": render_image, "thumbnail": render_thumbnail},
         documents={"/openapi.json": lambda: openapi, "/docs": lambda: docs},
         web_dist=settings.web_dist_dir,
     )

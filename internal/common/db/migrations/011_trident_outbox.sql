@@ -3,6 +3,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     id         bigserial PRIMARY KEY,
     topic      text NOT NULL,
     headers    jsonb NOT NULL,
+    -- Whom the event is published for: the relay signs it as this process, for that user, when it sends it.
+    identity   jsonb NOT NULL DEFAULT '{}',
     payload    bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     attempts   integer NOT NULL DEFAULT 0,
