@@ -30,11 +30,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from internal.common import mq
 from internal.common.mq import deadletters
 from internal.common.mq.devbroker import DevBroker
+from internal.common.tokens import InternalTokens
 from internal.services.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = REGISTRY.contract()
 PASSWORD = "a long enough password"
+INTERNAL_TOKEN_KEY = uuid.uuid4().hex + uuid.uuid4().hex
+
+
+def bearer(caller: str, user_id: str = "", username: str = "") -> str:
+    """What a process of the system (`caller`) presents, calling for a user or for itself."""
+    return "Bearer " + InternalTokens(INTERNAL_TOKEN_KEY, caller).mint(user_id, username)
 
 
 def free_port() -> int:
@@ -127,7 +134,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "PEERS__", "DATABASE_"))}
         base.update({"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "KAFKA_FETCH_MAX_WAIT_MS": "5",
                      "KAFKA_RETRY_BACKOFF_MS": "50", "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
-                     "HOST": "127.0.0.1"})
+                     "HOST": "127.0.0.1", "INTERNAL_TOKEN_KEY": INTERNAL_TOKEN_KEY})
         commands = {
             "users": [sys.executable, "-m", "internal.cli", "serve", "users"],
             "pictures": [sys.executable, "-m", "internal.cli", "serve", "pictures"],
@@ -176,14 +183,15 @@ async def metric(node: Node, name: str) -> float:
 
 async def create_user(cluster: Cluster, username: str) -> str:
     async with aiohttp.ClientSession() as session, session.post(
-            cluster.nodes["users"].url + "/users", json={"username": username, "password": PASSWORD}) as response:
+            cluster.nodes["users"].url + "/users", json={"username": username, "password": PASSWORD},
+            headers={"Authorization": bearer("auth")}) as response:
         assert response.status == 201, await response.text()
         return str((await response.json())["id"])
 
 
 async def delete_user(cluster: Cluster, user_id: str) -> None:
     async with aiohttp.ClientSession() as session, session.delete(
-            cluster.nodes["users"].url + f"/users/{user_id}") as response:
+            cluster.nodes["users"].url + f"/users/{user_id}", headers={"Authorization": bearer("gateway")}) as response:
         assert response.status == 204, await response.text()
 
 
@@ -273,6 +281,9 @@ async def find_event(cluster: Cluster, user_id: str) -> Any:
                 for record in records:
                     if user_id.encode() in (record.value or b""):
                         assert mq.header(record.headers, mq.EVENT_ID), "a domain event carries its event id"
+                        token = mq.header(record.headers, "authorization").removeprefix("Bearer ")
+                        claims = InternalTokens(INTERNAL_TOKEN_KEY, "test").verify(token)
+                        assert claims.caller == "users", "signed by its publisher when the outbox relay sent it"
                         return record
             if all([await consumer.position(tp) >= ends[tp] for tp in tps]):
                 break
@@ -384,7 +395,8 @@ async def test_a_request_whose_service_was_killed_before_answering_is_applied_on
         await lock.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
         await kafka.send_and_wait("users", json.dumps({"username": username, "password": PASSWORD}).encode(),
                                   headers=[(mq.EVENT, b"createuser"), (mq.CORRELATION_ID, correlation_id.encode()),
-                                           (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode())])
+                                           (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()),
+                                           ("authorization", bearer("auth").encode())])
 
         async def waiting_on_the_lock() -> bool:
             return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
@@ -446,7 +458,8 @@ async def test_a_reply_to_a_domain_event_topic_is_refused_and_no_topic_is_create
             await kafka.send_and_wait(
                 "users", json.dumps({"username": username}).encode(),
                 headers=[(mq.EVENT, b"getuserbyusername"), (mq.CORRELATION_ID, uuid.uuid4().hex.encode()),
-                         (mq.REPLY_TO, reply_to.encode()), (mq.CONTENT_TYPE, mq.JSON.encode())])
+                         (mq.REPLY_TO, reply_to.encode()), (mq.CONTENT_TYPE, mq.JSON.encode()),
+                         ("authorization", bearer("auth").encode())])
 
         async def all_refused() -> bool:
             return await metric(cluster.nodes["users"], "trident_kafka_replies_refused_total") >= refused + 3
@@ -510,7 +523,8 @@ async def test_a_picture_request_delivered_twice_stores_one_picture_and_answers_
     png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
     request = json.dumps({"title": "twice", "base64": png}).encode()
     headers = [(mq.EVENT, b"createpicture"), (mq.CORRELATION_ID, correlation_id.encode()),
-               (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()), ("x-user-id", user_id.encode())]
+               (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()),
+               ("authorization", bearer("gateway", user_id, "someone").encode())]
     replies = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
                                fetch_max_wait_ms=20)
     await replies.start()
