@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 WEB_SOURCES := $(shell find web/src web/public web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
-APT_PACKAGES := kcat chromium prometheus kubernetes-client
+APT_PACKAGES := kcat chromium prometheus kubernetes-client wrk nginx
 
 .DEFAULT_GOAL := help
 .PHONY: help run test install system-deps web proto lint unit pytest bench clean
@@ -29,19 +29,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-system-deps: ## install the Debian tools the tests drive (kcat, chromium, prometheus, kubectl) when missing
+system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, chromium, prometheus, kubectl, wrk, nginx)
 	@missing=""; \
 	command -v kcat >/dev/null || missing="$$missing kcat"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v kubectl >/dev/null || missing="$$missing kubernetes-client"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || true; \
 	  else echo "missing:$$missing (install them with your package manager)"; fi; \
 	fi; \
-	for tool in kcat chromium prometheus kubectl; do command -v $$tool >/dev/null || { echo "$$tool is required by the tests"; exit 1; }; done
+	for tool in kcat chromium prometheus kubectl wrk; do command -v $$tool >/dev/null || { echo "$$tool is required by the tests"; exit 1; }; done; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "nginx is required by the benchmarks"; exit 1; }
 
 web: web/dist/index.html ## build the web app into web/dist when it is missing or stale
 
@@ -59,8 +62,8 @@ lint: install ## ruff and mypy over the hand-written Python
 	$(VENV)/bin/ruff check internal tools tests benchmarks
 	$(VENV)/bin/mypy
 
-bench: install ## measured performance, side by side (benchmarks/)
-	$(PY) -m benchmarks
+bench: install system-deps ## measured performance, side by side (benchmarks/); BENCH_ARGS="--quick" or "--profile gateway"
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean: ## remove build outputs and local state (not .venv)
 	rm -rf web/dist .trident .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""The `trident` command: up, serve, migrate, dlq — for the application of internal/services/registry.py."""
+"""The `trident` command: up, serve, migrate, dlq — for the application of internal/services/registry.py — and new."""
 
 from __future__ import annotations
 
@@ -42,9 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("--state-dir", type=Path,
                      default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
 
+    new = commands.add_parser("new", help="scaffold a service: proto, bindings, code, migration, registry entry, test")
+    new.add_argument("name", help="lowercase letters, digits and underscores, e.g. comments")
+
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return _dlq(args)
+    if args.command == "new":
+        return _new(args.name)
     if args.command == "up":
         from internal.common.runtime.launcher import up as run_up
 
@@ -93,6 +98,26 @@ def _dlq(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(exc, file=sys.stderr)
         return 1
+    return 0
+
+
+def _new(name: str) -> int:
+    # The scaffold edits the checkout the command runs in; tools/ ships with the repository, not the package.
+    root = next((d for d in (Path.cwd(), *Path.cwd().parents) if (d / "tools" / "scaffold.py").is_file()), None)
+    if root is None:
+        print("trident new: run it inside a Trident repository (no tools/scaffold.py here or above)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root))
+    from tools.scaffold import ScaffoldError, scaffold
+
+    try:
+        written = scaffold(root, name)
+    except ScaffoldError as exc:
+        print(f"trident new: {exc}", file=sys.stderr)
+        return 2
+    print(f"created the {name} service:\n  " + "\n  ".join(str(path) for path in written))
+    print("regenerated api/gen, the typed clients, OpenAPI, AsyncAPI and Postman.\n"
+          f"Next: `make run`, then `.venv/bin/python -m pytest tests/test_{name}.py`; docs/tutorial.md goes on.")
     return 0
 
 

@@ -49,10 +49,12 @@ def port_is_free(port: int) -> bool:
 
 
 def free_port_base() -> int:
-    """A base B with B..B+4 and B+1001..B+1004 free (the layout of `trident up --port-base`)."""
+    """A base B with B..B+n and B+1001..B+1000+n free for n services (the layout of `trident up --port-base`)."""
+    n = len(SERVICES)
     for _ in range(200):
-        base = random.randrange(20000, 40000, 10)
-        if all(port_is_free(p) for p in (*range(base, base + 5), *range(base + 1001, base + 1005))):
+        # Below Linux's ephemeral ports (32768 and up), which outgoing connections take at any moment.
+        base = random.randrange(20000, 31000, 10)
+        if all(port_is_free(p) for p in (*range(base, base + n + 1), *range(base + 1001, base + 1001 + n))):
             return base
     raise RuntimeError("no free port range")
 

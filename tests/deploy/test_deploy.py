@@ -60,12 +60,14 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return load_yaml(COMPOSE)
+    document: dict[str, Any] = load_yaml(COMPOSE)
+    return document
 
 
 @pytest.fixture(scope="module")
 def deps() -> dict[str, Any]:
-    return load_yaml(COMPOSE_DEPS)
+    document: dict[str, Any] = load_yaml(COMPOSE_DEPS)
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -487,7 +489,7 @@ def venv_tool(name: str) -> str:
 
 
 def load_workflow(name: str) -> dict[str, Any]:
-    workflow = load_yaml(WORKFLOWS / name)
+    workflow: dict[Any, Any] = load_yaml(WORKFLOWS / name)
     # YAML 1.1 reads the bare key `on` as the boolean true.
     workflow["on"] = workflow.pop(True, workflow.get("on"))
     return workflow

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import aiohttp
 import asyncpg
+from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 from internal.common import db, mq, tracing
@@ -28,6 +29,7 @@ from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
 from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
+from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
 from internal.common.sender import Sender, TransportClient
 from internal.common.sender.events import EventsClient
@@ -63,6 +65,8 @@ class ServiceDef:
     settings: type[Settings] = Settings
     # SQL migrations applied at start-up; a process with migrations has a database of its own.
     migrations: Path | None = None
+    # The version its /openapi.json states.
+    version: str = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ class Process:
                 raise RuntimeError(f"{name} is a service of api.yml but its build() gave no implementation")
             handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation))
             mount_service(app, service_contract, handlers)
+            document = service_openapi_document(service_contract, self.service.version)
+            app.router.add_get("/openapi.json", lambda _: _json_response(document))
             if settings.grpc_port:
                 servers.append(GrpcServer(service_contract, handlers, settings.host, settings.grpc_port,
                                           settings.max_body_bytes))
@@ -215,6 +221,10 @@ class Process:
     async def stop(self) -> None:
         self._ready = False
         await self._stack.aclose()
+
+
+async def _json_response(document: dict[str, object]) -> web.Response:
+    return web.json_response(document)
 
 
 def _operation(binding: MethodBinding) -> Operation:

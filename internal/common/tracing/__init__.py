@@ -11,6 +11,12 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 _TRACER_NAME = "trident"
+_enabled = False
+
+
+def enabled() -> bool:
+    """Whether spans go anywhere; without, the pipeline leaves tracing out altogether."""
+    return _enabled
 
 
 def setup_tracing(service_name: str, otlp_endpoint: str, extra_processors: Iterable[SpanProcessor] = ()) -> bool:
@@ -25,6 +31,8 @@ def setup_tracing(service_name: str, otlp_endpoint: str, extra_processors: Itera
         processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
     if not processors:
         return False
+    global _enabled
+    _enabled = True
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     for processor in processors:
         provider.add_span_processor(processor)
@@ -49,7 +57,8 @@ def tracer() -> trace.Tracer:
 
 def inject(carrier: MutableMapping[str, str]) -> None:
     """Write the current trace context (W3C traceparent/tracestate) into outgoing metadata."""
-    propagate.inject(carrier)
+    if _enabled:
+        propagate.inject(carrier)
 
 
 def extract(carrier: Mapping[str, str]) -> otel_context.Context:
