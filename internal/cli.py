@@ -1,4 +1,4 @@
-"""The `trident` command: up, ps, restart, serve, migrate, new, bench — for the application of
+"""The `trident` command: up, ps, restart, serve, migrate, dlq, new, bench — for the application of
 internal/services/registry.py."""
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="apply a service's SQL migrations to its DATABASE_URL")
     migrate.add_argument("service", choices=[s.name for s in REGISTRY.services if s.migrations is not None])
 
+    dlq = commands.add_parser("dlq", help="show or replay a topic's dead letters (`<topic>.dlq`)")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("topic", help="the topic whose dead letters to read (or the .dlq topic itself)")
+    dlq.add_argument("--offset", type=int, action="append", default=[],
+                     help="replay only the dead letter at this offset of the .dlq topic (repeatable)")
+    dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+                     help="Kafka (default: KAFKA_BOOTSTRAP_SERVERS, else the running `trident up`)")
+    dlq.add_argument("--state-dir", type=Path,
+                     default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
+
     new = commands.add_parser("new", help="scaffold a service: proto, bindings, code, migration, registry entry, test")
     new.add_argument("name", help="lowercase letters, digits and underscores, e.g. comments")
 
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(sys.executable, [sys.executable, "-m", "benchmarks", *rest])
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "dlq":
+        return _dlq(args)
     if args.command == "new":
         return _new(args.name)
     if args.command == "up":
@@ -93,6 +105,35 @@ def main(argv: list[str] | None = None) -> int:
     service = REGISTRY.get(args.service)
     applied = asyncio.run(run_migrations(load_settings(service.settings, service.name), service))
     print(f"{args.service}: applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}")
+    return 0
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    import json
+
+    from internal.common.mq import deadletters
+
+    bootstrap = args.bootstrap_servers
+    if not bootstrap:
+        up_json = args.state_dir / "up.json"
+        if not up_json.exists():
+            print("no Kafka: set KAFKA_BOOTSTRAP_SERVERS or start `trident up`", file=sys.stderr)
+            return 2
+        bootstrap = json.loads(up_json.read_text())["kafka"]["bootstrap_servers"]
+    try:
+        if args.action == "list":
+            letters = asyncio.run(deadletters.read(bootstrap, args.topic))
+            for letter in letters:
+                print(letter.describe())
+            print(f"{len(letters)} dead letter(s) in {deadletters.dlq_name(args.topic)}")
+        else:
+            letters = asyncio.run(deadletters.replay(bootstrap, args.topic, set(args.offset)))
+            for letter in letters:
+                print(f"replayed {letter.partition}:{letter.offset} to {letter.original_topic}")
+            print(f"replayed {len(letters)} dead letter(s) from {deadletters.dlq_name(args.topic)}")
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 

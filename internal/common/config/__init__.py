@@ -41,7 +41,18 @@ class Settings(BaseSettings):
     # Larger payloads travel as several records of at most this size and are reassembled.
     kafka_record_max_bytes: int = 128 * 1024
     kafka_reply_topic: str = "results"
+    # Where a service may send replies besides kafka_reply_topic: more topics by name, and per-instance reply
+    # topics by prefix. Any other `reply_to` gets no reply (and never a request or domain-event topic).
+    kafka_reply_topics: list[str] = []
+    kafka_reply_topic_prefix: str = "results."
+    # A consumed message whose handler fails for a transient reason (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL)
+    # is tried this many times in all, with doubling back-off, then sent to `<topic>.dlq`.
+    kafka_handler_attempts: int = 4
+    kafka_retry_backoff_ms: int = 100
     kafka_max_in_flight: int = 64
+    # How long a consumer that died stays a member of its group (its successor waits that long for partitions).
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
     kafka_reassembly_max_bytes: int = 256 * 1024 * 1024
     kafka_reassembly_timeout_ms: int = 30_000
 

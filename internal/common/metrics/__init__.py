@@ -48,6 +48,31 @@ KAFKA_REASSEMBLY_EXPIRED = Counter(
     "trident_kafka_reassembly_expired_total", "Segmented messages dropped before they were complete.",
     ["service", "topic"],
 )
+KAFKA_RETRIES = Counter(
+    "trident_kafka_handler_retries_total", "Consumed messages handled again after a transient failure.",
+    ["service", "topic"],
+)
+KAFKA_DEAD_LETTERS = Counter(
+    "trident_kafka_dead_letters_total", "Consumed records sent to the dead-letter topic, by error code.",
+    ["service", "topic", "code"],
+)
+KAFKA_REDELIVERED = Counter(
+    "trident_kafka_redelivered_total", "Consumed messages recognised as already processed (not applied again).",
+    ["service", "topic"],
+)
+KAFKA_REPLIES_REFUSED = Counter(
+    "trident_kafka_replies_refused_total", "Replies not sent because the request named a reply topic not allowed.",
+    ["service", "topic"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "trident_outbox_published_total", "Domain events the outbox relay published.", ["service", "topic"],
+)
+OUTBOX_FAILURES = Counter(
+    "trident_outbox_publish_failures_total", "Outbox publishes that failed and will be retried.", ["service"],
+)
+OUTBOX_PENDING = Gauge(
+    "trident_outbox_pending", "Domain events written to the outbox and not yet published.", ["service"],
+)
 ANALYTICS_BUFFER_DROPS = Counter(
     "trident_analytics_buffer_dropped_total", "Call logs dropped because the buffer was full.",
     ["service"],

@@ -1,14 +1,16 @@
-"""Kafka plumbing shared by the events server and the sender: clients, headers, segmentation."""
+"""Kafka plumbing shared by the events server and the sender: clients, headers, segmentation, dead letters."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+import aiokafka.client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.protocol.metadata import MetadataRequest
 
 from internal.common import metrics
 from internal.common.config import Settings
@@ -21,7 +23,35 @@ REPLY_TO = "reply_to"
 CONTENT_TYPE = "content-type"
 STATUS = "status"
 SEGMENT = "segment"  # "index/count", on every record of a segmented message
-MESSAGE_ID = "message-id"
+MESSAGE_ID = "message-id"  # of a segmented message, shared by its segments
+EVENT_ID = "event-id"  # of a domain event: a redelivery is recognised by it
+# On a dead-lettered record: why, where it was, and how often it was tried.
+DLQ_ERROR_CODE = "dlq-error-code"
+DLQ_ERROR_MESSAGE = "dlq-error-message"
+DLQ_TOPIC = "dlq-topic"
+DLQ_PARTITION = "dlq-partition"
+DLQ_OFFSET = "dlq-offset"
+DLQ_ATTEMPTS = "dlq-attempts"
+DLQ_CONSUMER = "dlq-consumer-group"
+DLQ_HEADERS = (DLQ_ERROR_CODE, DLQ_ERROR_MESSAGE, DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET, DLQ_ATTEMPTS, DLQ_CONSUMER)
+DLQ_SUFFIX = ".dlq"
+
+
+
+class _MetadataRequestWithoutAutoCreate(MetadataRequest):  # type: ignore[misc]
+    """Topics are provisioned by the environment: no client here creates one by naming it.
+
+    aiokafka 0.14 has no `allow_auto_create_topics` setting and always asks the broker to create an unknown
+    topic it looks up (Metadata v4+ AllowAutoTopicCreation=true); the development broker (librdkafka's mock
+    cluster, which has no broker-side switch for it) and a real broker with auto.create.topics.enable do so.
+    This asks with false instead, for every client of the process.
+    """
+
+    def __init__(self, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False) -> None:
+        super().__init__(topics, allow_auto_topic_creation)
+
+
+aiokafka.client.MetadataRequest = _MetadataRequestWithoutAutoCreate
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -52,16 +82,33 @@ def new_consumer(settings: Settings, *topics: str, group_id: str | None,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
         group_id=group_id,
-        enable_auto_commit=group_id is not None,
+        # At-least-once: the consumer commits an offset itself, once the message was handled and answered.
+        enable_auto_commit=False,
         auto_offset_reset="latest" if group_id is None else "earliest",
         fetch_max_wait_ms=fetch_max_wait_ms or settings.kafka_fetch_max_wait_ms,
         max_partition_fetch_bytes=max(1024 * 1024, settings.kafka_record_max_bytes * 4),
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
     )
 
 
+def dead_letter_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
 def system_topics(contract: Contract, reply_topic: str) -> list[str]:
-    """Every topic of the system: a request topic per service, the domain topics, and the reply topic."""
-    return [*contract.services, *contract.topics, reply_topic]
+    """Every topic of the system: a request topic per service, the domain topics, the reply topic, and the
+    dead-letter topic of each topic a service consumes."""
+    consumed = [*contract.services, *contract.topics]
+    return [*consumed, reply_topic, *(dead_letter_topic(t) for t in consumed)]
+
+
+def reply_allowed(topic: str, allowed: Collection[str], prefixes: Collection[str], forbidden: Collection[str]) -> bool:
+    """Whether a service may publish a reply to `topic`: a configured reply topic or prefix, and never one of
+    the system's request or domain-event topics (a reply there would be read as a request or an event)."""
+    if not topic or topic in forbidden:
+        return False
+    return topic in allowed or any(topic.startswith(p) and len(topic) > len(p) for p in prefixes if p)
 
 
 async def missing_topics(producer: AIOKafkaProducer, topics: Sequence[str]) -> list[str]:
@@ -143,6 +190,7 @@ class Expired:
     """A segmented message that did not complete in time; its headers say where to reply."""
 
     headers: Headers
+    message_id: str = ""
 
 
 class Reassembler:
@@ -159,7 +207,8 @@ class Reassembler:
     def pending(self) -> int:
         return len(self._partials)
 
-    def feed(self, value: bytes | None, headers: Sequence[tuple[str, bytes]], key: bytes | None) -> Assembled | Expired | None:
+    def feed(self, value: bytes | None, headers: Sequence[tuple[str, bytes]],
+             key: bytes | None) -> Assembled | Expired | None:
         """The whole message when `value` completes one (or is not a segment), else None.
 
         An Expired is returned for a message that cannot be accepted (too large, no memory left).
@@ -173,15 +222,16 @@ class Reassembler:
             index_s, count_s = segment.split("/")
             index, count = int(index_s), int(count_s)
         except ValueError:
-            return Expired(hdrs)
+            return Expired(hdrs, message_id)
         partial = self._partials.get(message_id)
         if partial is None:
-            partial = _Partial(headers=[h for h in hdrs if h[0] not in (SEGMENT, MESSAGE_ID)], count=count, started=time.monotonic())
+            partial = _Partial(headers=[h for h in hdrs if h[0] not in (SEGMENT, MESSAGE_ID)], count=count,
+                               started=time.monotonic())
             self._partials[message_id] = partial
         chunk = value or b""
         if partial.size + len(chunk) > self.max_message_bytes or self._bytes + len(chunk) > self.max_bytes:
             self._drop(message_id)
-            return Expired(partial.headers)
+            return Expired(partial.headers, message_id)
         if index not in partial.chunks:
             partial.chunks[index] = chunk
             partial.size += len(chunk)
@@ -195,7 +245,7 @@ class Reassembler:
         """Drop the messages older than the timeout, freeing their memory."""
         now = time.monotonic()
         stale = [mid for mid, p in self._partials.items() if now - p.started > self.timeout_s]
-        expired = [Expired(self._partials[mid].headers) for mid in stale]
+        expired = [Expired(self._partials[mid].headers, mid) for mid in stale]
         for mid in stale:
             self._drop(mid)
         return expired
@@ -204,3 +254,36 @@ class Reassembler:
         partial = self._partials.pop(message_id, None)
         if partial is not None:
             self._bytes -= partial.size
+
+
+class OffsetTracker:
+    """Per partition, the offsets being handled and the next offset that may be committed.
+
+    Messages finish out of order (several are handled at once); only the contiguous prefix of finished
+    offsets is committed, so nothing unfinished is ever marked consumed.
+    """
+
+    def __init__(self) -> None:
+        # Per partition, offset -> finished, in the order read (offsets only grow within a partition).
+        self._open: dict[TopicPartition, dict[int, bool]] = {}
+
+    def started(self, tp: TopicPartition, offset: int) -> None:
+        self._open.setdefault(tp, {})[offset] = False
+
+    def finished(self, tp: TopicPartition, offset: int) -> int | None:
+        """The offset to commit now (the next one to read), or None when the committable prefix did not move."""
+        pending = self._open.get(tp)
+        if pending is None or offset not in pending:
+            return None
+        pending[offset] = True
+        committable = None
+        while pending:
+            first = next(iter(pending))
+            if not pending[first]:
+                break
+            del pending[first]
+            committable = first + 1
+        return committable
+
+    def in_flight(self, tp: TopicPartition) -> int:
+        return len(self._open.get(tp, {}))

@@ -39,6 +39,10 @@ def _load_librdkafka() -> ctypes.CDLL:
     lib.rd_kafka_mock_topic_create.restype = ctypes.c_int
     lib.rd_kafka_mock_group_initial_rebalance_delay_ms.argtypes = [ctypes.c_void_p, ctypes.c_int32]
     lib.rd_kafka_mock_group_initial_rebalance_delay_ms.restype = None
+    lib.rd_kafka_mock_broker_set_down.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_broker_set_down.restype = ctypes.c_int
+    lib.rd_kafka_mock_broker_set_up.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_broker_set_up.restype = ctypes.c_int
     return lib
 
 
@@ -68,6 +72,13 @@ class DevBroker:
             err = self._lib.rd_kafka_mock_topic_create(self._cluster, topic.encode(), partitions, 1)
             if err != 0:
                 raise RuntimeError(f"could not create topic {topic!r}: librdkafka error {err}")
+
+    def set_down(self, broker_id: int = 1) -> None:
+        """Close the broker's connections and refuse new ones, as a broker that went away (for tests of outages)."""
+        self._lib.rd_kafka_mock_broker_set_down(self._cluster, broker_id)
+
+    def set_up(self, broker_id: int = 1) -> None:
+        self._lib.rd_kafka_mock_broker_set_up(self._cluster, broker_id)
 
     def close(self) -> None:
         if self._cluster:

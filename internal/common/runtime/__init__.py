@@ -26,6 +26,7 @@ from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
+from internal.common.outbox import OutboxRelay
 from internal.common.pipeline import Admission, Operation, chain, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.openapi import service_openapi_document
@@ -158,7 +159,7 @@ class Process:
             await hook()
         for hook in reversed(spec.on_stop):
             stack.push_async_callback(hook)
-        for server in self._servers(spec, sender, producer):
+        for server in self._servers(spec, sender, producer, pool):
             await server.start()
             stack.push_async_callback(server.aclose)
         self._ready = True
@@ -178,7 +179,8 @@ class Process:
                                "environment)")
         return producer
 
-    def _servers(self, spec: ServiceSpec, sender: Sender, producer: AIOKafkaProducer | None) -> list[ServerTransport]:
+    def _servers(self, spec: ServiceSpec, sender: Sender, producer: AIOKafkaProducer | None,
+                 pool: asyncpg.Pool | None) -> list[ServerTransport]:
         settings, name = self.settings, self.service.name
         servers: list[ServerTransport] = []
         readiness = self._is_ready
@@ -199,12 +201,15 @@ class Process:
                 servers.append(GrpcServer(service_contract, handlers, settings.host, settings.grpc_port,
                                           settings.max_body_bytes))
             if producer is not None:
-                servers.append(EventsServer(settings, service_contract, handlers, producer))
+                servers.append(EventsServer(settings, service_contract, handlers, producer, pool,
+                                            forbidden_replies=[*self.contract.services, *self.contract.topics]))
         if producer is not None:
             for subscription in spec.subscriptions:
                 topic = self.contract.topic(subscription.topic)
                 check_subscription(topic, subscription)
-                servers.append(SubscriptionConsumer(settings, topic, subscription.handler))
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
+            if pool is not None:
+                servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
             mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
         servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))

@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from internal.common import db
+
 
 @dataclass(frozen=True)
 class Session:
@@ -67,7 +69,8 @@ class RefreshTokenRepository:
         return Session(row["user_id"], row["username"], row["family_id"]) if row else None
 
     async def revoke_all(self, user_id: uuid.UUID) -> int:
-        result = await self._pool.execute(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
-        )
+        async with db.connection(self._pool) as conn:
+            result = await conn.execute(
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+            )
         return int(result.split()[-1])

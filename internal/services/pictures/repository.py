@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from internal.common import db
+
 # Sizes are NULL for pictures stored before they were recorded: 0 means unknown.
 _META = "id, user_id, title, content_type, size, sha256, created_at, COALESCE(width, 0) AS width," \
         " COALESCE(height, 0) AS height"
@@ -40,13 +42,15 @@ class PictureRepository:
         self._pool = pool
 
     async def create(self, row: PictureRow, thumbnail: ThumbnailRow) -> PictureRow:
-        record = await self._pool.fetchrow(
-            "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data, width, height,"
-            " thumbnail, thumbnail_content_type, thumbnail_width, thumbnail_height)"
-            f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {_META}",
-            row.id, row.user_id, row.title, row.content_type, row.size, row.sha256, row.data, row.width, row.height,
-            thumbnail.data, thumbnail.content_type, thumbnail.width, thumbnail.height,
-        )
+        # Part of the unit of work of a consumed request, if any: stored once however often it is delivered.
+        async with db.connection(self._pool) as conn:
+            record = await conn.fetchrow(
+                "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data, width, height,"
+                " thumbnail, thumbnail_content_type, thumbnail_width, thumbnail_height)"
+                f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {_META}",
+                row.id, row.user_id, row.title, row.content_type, row.size, row.sha256, row.data, row.width,
+                row.height, thumbnail.data, thumbnail.content_type, thumbnail.width, thumbnail.height,
+            )
         return PictureRow(**dict(record))
 
     async def list(self, user_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[PictureRow]:
@@ -90,5 +94,6 @@ class PictureRepository:
         return bool(result != "DELETE 0")
 
     async def delete_all(self, user_id: uuid.UUID) -> int:
-        result = await self._pool.execute("DELETE FROM pictures WHERE user_id = $1", user_id)
+        async with db.connection(self._pool) as conn:
+            result = await conn.execute("DELETE FROM pictures WHERE user_id = $1", user_id)
         return int(result.split()[-1])

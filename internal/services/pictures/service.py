@@ -150,7 +150,8 @@ class PicturesService:
         except Exception as exc:
             # Stored before uploads were decoded whole: it may not be an image at all, or a decompression bomb.
             logger.warning("no thumbnail for picture {}: {}", picture_id, type(exc).__name__)
-            raise NotFound("this picture has no thumbnail: its stored bytes are not an image that can be decoded") from None
+            raise NotFound("this picture has no thumbnail: its stored bytes are not an image that can be decoded") \
+                from None
         thumbnail = _thumbnail_row(image.thumbnail)
         await self._repo.set_thumbnail(picture_id, image.width, image.height, thumbnail)
         return thumbnail

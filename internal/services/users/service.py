@@ -26,6 +26,7 @@ USER_DELETED_TOPIC = "user.deleted"
 # The processes allowed to make the calls users keep to the system (account creation, password checks).
 AUTH, GATEWAY = "auth", "gateway"
 
+# Publishes a domain event in the current transaction (the framework's outbox).
 Publish = Callable[[str, Message, CallContext], Awaitable[None]]
 
 
@@ -113,16 +114,21 @@ class UsersService:
         if not req.password:
             raise InvalidArgument("password is required")
         row = await self._repo.get_by_username(req.username)
-        if not await asyncio.to_thread(self._verify, row.password_hash if row else self._dummy_hash, req.password) or row is None:
+        known_hash = row.password_hash if row else self._dummy_hash
+        if not await asyncio.to_thread(self._verify, known_hash, req.password) or row is None:
             raise Unauthenticated("invalid username or password")
         return _to_proto(row)
 
     async def delete_user(self, req: pb.DeleteUserRequest, ctx: CallContext) -> Empty:
         _require_self_or_process(ctx, req.id)
-        row = await self._repo.delete(parse_id(req.id))
-        if row is None:
-            raise NotFound("user not found")
-        await self._publish(USER_DELETED_TOPIC, pb.UserDeleted(user_id=str(row.id), username=row.username), ctx)
+        user_id = parse_id(req.id)
+        # The event is written with the delete (a transactional outbox): both happen or neither does, and it
+        # reaches the subscribers even if Kafka is down right now.
+        async with self._repo.transaction():
+            row = await self._repo.delete(user_id)
+            if row is None:
+                raise NotFound("user not found")
+            await self._publish(USER_DELETED_TOPIC, pb.UserDeleted(user_id=str(row.id), username=row.username), ctx)
         return Empty()
 
     def _verify(self, password_hash: str, password: str) -> bool:
