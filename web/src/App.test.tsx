@@ -173,7 +173,8 @@ describe('session', () => {
   it('restores a session from the stored refresh token', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics');
-    expect(await screen.findByTestId('analytics-table')).toBeTruthy();
+    // The analytics screen is a lazily loaded chunk: the first import can take a while under load.
+    expect(await screen.findByTestId('analytics-table', {}, { timeout: 10_000 })).toBeTruthy();
     expect(gw.requests[0].url).toBe('/rest/refresh');
     expect(screen.getByTestId('current-user').textContent).toBe('restored');
   });
@@ -281,7 +282,7 @@ describe('analytics', () => {
   it('counts only the calls in the window, and the counts add up', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics?window=1h');
-    const total = await screen.findByTestId('analytics-total');
+    const total = await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
     expect(total.textContent).toBe('4 calls, 1 error (25%)');
     const cards = screen.getAllByTestId('transport-card');
     expect(cards.map((c) => c.getAttribute('data-transport'))).toEqual(['rest', 'grpc', 'events']);
@@ -293,7 +294,7 @@ describe('analytics', () => {
   it('filters by status in the browser and by transport on the server', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics');
-    await screen.findByTestId('analytics-total');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
     fireEvent.change(screen.getByTestId('filter-status'), { target: { value: 'error' } });
     await waitFor(() => expect(screen.getByTestId('analytics-total').textContent).toBe('1 call, 1 error (100%)'));
     fireEvent.change(screen.getByTestId('filter-transport'), { target: { value: 'grpc' } });
@@ -304,7 +305,7 @@ describe('analytics', () => {
   it('races the same call over the three transports', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics');
-    await screen.findByTestId('analytics-total');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
     fireEvent.click(screen.getByTestId('race-run'));
     await waitFor(() => expect(screen.getAllByTestId('race-result')).toHaveLength(3), { timeout: 5000 });
     await waitFor(() => expect(screen.getByTestId('race-status').textContent).toBe('30 of 30 calls done.'));
