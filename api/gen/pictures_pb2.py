@@ -26,7 +26,7 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0epictures.proto\x12\x13trident.pictures.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x01\n\x07Picture\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x08 \x01(\x0c\"5\n\x14\x43reatePictureRequest\x12\r\n\x05title\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x02 \x01(\x0c\"<\n\x13ListPicturesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"_\n\x14ListPicturesResponse\x12.\n\x08pictures\x18\x01 \x03(\x0b\x32\x1c.trident.pictures.v1.Picture\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x11GetPictureRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x44\x65letePictureRequest\x12\n\n\x02id\x18\x01 \x01(\t2\xf1\x02\n\x08Pictures\x12X\n\rCreatePicture\x12).trident.pictures.v1.CreatePictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12\x63\n\x0cListPictures\x12(.trident.pictures.v1.ListPicturesRequest\x1a).trident.pictures.v1.ListPicturesResponse\x12R\n\nGetPicture\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12R\n\rDeletePicture\x12).trident.pictures.v1.DeletePictureRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0epictures.proto\x12\x13trident.pictures.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n\x07Picture\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x08 \x01(\x0c\x12\r\n\x05width\x18\t \x01(\x05\x12\x0e\n\x06height\x18\n \x01(\x05\"K\n\x14\x43reatePictureRequest\x12\r\n\x05title\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x61se64\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"<\n\x13ListPicturesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"_\n\x14ListPicturesResponse\x12.\n\x08pictures\x18\x01 \x03(\x0b\x32\x1c.trident.pictures.v1.Picture\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\x11GetPictureRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\"\n\x14\x44\x65letePictureRequest\x12\n\n\x02id\x18\x01 \x01(\t\"N\n\tThumbnail\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x32\xc9\x03\n\x08Pictures\x12X\n\rCreatePicture\x12).trident.pictures.v1.CreatePictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12\x63\n\x0cListPictures\x12(.trident.pictures.v1.ListPicturesRequest\x1a).trident.pictures.v1.ListPicturesResponse\x12R\n\nGetPicture\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1c.trident.pictures.v1.Picture\x12R\n\rDeletePicture\x12).trident.pictures.v1.DeletePictureRequest\x1a\x16.google.protobuf.Empty\x12V\n\x0cGetThumbnail\x12&.trident.pictures.v1.GetPictureRequest\x1a\x1e.trident.pictures.v1.Thumbnailb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,17 +34,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pictures_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PICTURE']._serialized_start=102
-  _globals['_PICTURE']._serialized_end=271
-  _globals['_CREATEPICTUREREQUEST']._serialized_start=273
-  _globals['_CREATEPICTUREREQUEST']._serialized_end=326
-  _globals['_LISTPICTURESREQUEST']._serialized_start=328
-  _globals['_LISTPICTURESREQUEST']._serialized_end=388
-  _globals['_LISTPICTURESRESPONSE']._serialized_start=390
-  _globals['_LISTPICTURESRESPONSE']._serialized_end=485
-  _globals['_GETPICTUREREQUEST']._serialized_start=487
-  _globals['_GETPICTUREREQUEST']._serialized_end=518
-  _globals['_DELETEPICTUREREQUEST']._serialized_start=520
-  _globals['_DELETEPICTUREREQUEST']._serialized_end=554
-  _globals['_PICTURES']._serialized_start=557
-  _globals['_PICTURES']._serialized_end=926
+  _globals['_PICTURE']._serialized_end=302
+  _globals['_CREATEPICTUREREQUEST']._serialized_start=304
+  _globals['_CREATEPICTUREREQUEST']._serialized_end=379
+  _globals['_LISTPICTURESREQUEST']._serialized_start=381
+  _globals['_LISTPICTURESREQUEST']._serialized_end=441
+  _globals['_LISTPICTURESRESPONSE']._serialized_start=443
+  _globals['_LISTPICTURESRESPONSE']._serialized_end=538
+  _globals['_GETPICTUREREQUEST']._serialized_start=540
+  _globals['_GETPICTUREREQUEST']._serialized_end=571
+  _globals['_DELETEPICTUREREQUEST']._serialized_start=573
+  _globals['_DELETEPICTUREREQUEST']._serialized_end=607
+  _globals['_THUMBNAIL']._serialized_start=609
+  _globals['_THUMBNAIL']._serialized_end=687
+  _globals['_PICTURES']._serialized_start=690
+  _globals['_PICTURES']._serialized_end=1147
 # @@protoc_insertion_point(module_scope)

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Picture(_message.Message):
-    __slots__ = ("id", "title", "user_id", "content_type", "size", "created_at", "sha256", "base64")
+    __slots__ = ("id", "title", "user_id", "content_type", "size", "created_at", "sha256", "base64", "width", "height")
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,8 @@ class Picture(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     BASE64_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     id: str
     title: str
     user_id: str
@@ -28,15 +30,19 @@ class Picture(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     sha256: str
     base64: bytes
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., user_id: _Optional[str] = ..., content_type: _Optional[str] = ..., size: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sha256: _Optional[str] = ..., base64: _Optional[bytes] = ...) -> None: ...
+    width: int
+    height: int
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., user_id: _Optional[str] = ..., content_type: _Optional[str] = ..., size: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sha256: _Optional[str] = ..., base64: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class CreatePictureRequest(_message.Message):
-    __slots__ = ("title", "base64")
+    __slots__ = ("title", "base64", "content_type")
     TITLE_FIELD_NUMBER: _ClassVar[int]
     BASE64_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     title: str
     base64: bytes
-    def __init__(self, title: _Optional[str] = ..., base64: _Optional[bytes] = ...) -> None: ...
+    content_type: str
+    def __init__(self, title: _Optional[str] = ..., base64: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...
 
 class ListPicturesRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
@@ -65,3 +71,15 @@ class DeletePictureRequest(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class Thumbnail(_message.Message):
+    __slots__ = ("data", "content_type", "width", "height")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    def __init__(self, data: _Optional[bytes] = ..., content_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...

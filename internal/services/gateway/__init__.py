@@ -47,6 +47,10 @@ def routes(g: Gateway) -> list[PublicRoute]:
         PublicRoute("getPictureRaw", "GET", "/pictures/{id}/raw", "pictures", g.get_picture_raw, auth=True,
                     token_in_query=True, summary="The image bytes, for <img src>",
                     request_type=pictures_pb2.GetPictureRequest),
+        # services branch: thumbnails
+        PublicRoute("getThumbnail", "GET", "/pictures/{id}/thumbnail", "pictures", g.get_thumbnail, auth=True,
+                    summary="A WebP thumbnail of the picture, at most 320×320 pixels",
+                    request_type=pictures_pb2.GetPictureRequest),
         PublicRoute("deletePicture", "DELETE", "/pictures/{id}", "pictures", g.delete_picture, status=204, auth=True,
                     summary="Delete one picture", request_type=pictures_pb2.DeletePictureRequest),
         PublicRoute("analytics", "GET", "/analytics", "analytics", g.analytics, auth=True,

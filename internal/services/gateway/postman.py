@@ -152,6 +152,13 @@ SCENARIO: tuple[Step, ...] = (
             pm.expect(pm.response.headers.get("ETag")).to.eql('"{PNG_SHA256}"');
         }});
     """),
+    Step("getThumbnail", description="A WebP of at most 320×320 pixels, made when the picture was created.", tests="""
+        pm.test("returns a WebP thumbnail", function () {
+            pm.expect(pm.response.headers.get("Content-Type")).to.include("image/webp");
+            pm.expect(pm.response.headers.get("X-Content-Type-Options")).to.eql("nosniff");
+            pm.expect(pm.response.stream.length).to.be.above(0);
+        });
+    """),
     Step("analytics", query={"limit": "20"}, tests="""
         const body = pm.response.json();
         // Call logs reach analytics asynchronously, and proto3 JSON omits empty lists.
@@ -345,6 +352,8 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
     GrpcExample("pictures", "ListPictures", {"page_size": 10}, "The x-user-id user's pictures, newest first.",
                 read_only=True, user_header=True),
     GrpcExample("pictures", "GetPicture", {"id": EXAMPLE_PICTURE_ID}, "NOT_FOUND unless the x-user-id user owns it.",
+                user_header=True),
+    GrpcExample("pictures", "GetThumbnail", {"id": EXAMPLE_PICTURE_ID}, "A WebP of at most 320×320 pixels.",
                 user_header=True),
     GrpcExample("pictures", "DeletePicture", {"id": EXAMPLE_PICTURE_ID}, "Deletes one of the x-user-id user's pictures.",
                 user_header=True),

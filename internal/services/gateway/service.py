@@ -77,7 +77,21 @@ class Gateway:
         return RawResponse(
             body=picture.base64,
             content_type=picture.content_type,
-            headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"'},
+            headers={
+                "Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{picture.sha256}"',
+                # services branch: never sniffed into HTML, never run as a document even if opened directly.
+                "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
+        )
+
+    # services branch: thumbnails
+    async def get_thumbnail(self, r: PublicRequest) -> RawResponse:
+        thumbnail = await self._call("pictures", "GetThumbnail", from_json(pictures_pb2.GetPictureRequest, r.params), r)
+        assert isinstance(thumbnail, pictures_pb2.Thumbnail)
+        return RawResponse(
+            body=thumbnail.data,
+            content_type=thumbnail.content_type,
+            headers={"Cache-Control": "private, max-age=86400, immutable", "X-Content-Type-Options": "nosniff"},
         )
 
     async def delete_picture(self, r: PublicRequest) -> None:

@@ -21,6 +21,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
             "ListPictures": service.list_pictures,
             "GetPicture": service.get_picture,
             "DeletePicture": service.delete_picture,
+            "GetThumbnail": service.get_thumbnail,  # services branch: thumbnails
         },
         subscriptions=[Subscription("user.deleted", users_pb2.UserDeleted, service.on_user_deleted)],
     )
