@@ -142,12 +142,16 @@ export function totals(logs: CallLog[]): Totals {
   return { count: logs.length, errors: logs.filter((l) => isError(l.status)).length };
 }
 
-/** "47 calls, 3 errors (6.4%)". */
-export function describeTotals(t: Totals): string {
+/** "47 calls, 3 errors" or "2 calls, no errors". */
+export function describeCounts(t: Totals): string {
   const calls = `${t.count} ${t.count === 1 ? 'call' : 'calls'}`;
   if (t.count === 0) return calls;
-  const errors = `${t.errors} ${t.errors === 1 ? 'error' : 'errors'}`;
-  return t.errors ? `${calls}, ${errors} (${formatRate(t.errors / t.count)})` : `${calls}, no errors`;
+  return `${calls}, ${t.errors ? `${t.errors} ${t.errors === 1 ? 'error' : 'errors'}` : 'no errors'}`;
+}
+
+/** describeCounts with the error share: "47 calls, 3 errors (6.4%)". */
+export function describeTotals(t: Totals): string {
+  return t.errors ? `${describeCounts(t)} (${formatRate(t.errors / t.count)})` : describeCounts(t);
 }
 
 export function formatRate(r: number): string {

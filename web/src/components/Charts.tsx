@@ -73,7 +73,7 @@ export function OverTimeChart(props: {
       testId={props.testId}
       height={220}
     >
-      <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -12 }} accessibilityLayer={false}>
+      <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }} accessibilityLayer={false}>
         <CartesianGrid stroke="#e3e7ec" vertical={false} />
         <XAxis
           dataKey="t"
@@ -89,7 +89,7 @@ export function OverTimeChart(props: {
           domain={isRate ? [0, 100] : [0, 'auto']}
           tickFormatter={(v: number) => (isRate ? `${v}%` : String(v))}
           tick={{ fontSize: 12, fill: '#3d4650' }}
-          width={48}
+          width={44}
         />
         <Tooltip
           labelFormatter={(t) => timeLabel(Number(t), w)}
@@ -99,7 +99,7 @@ export function OverTimeChart(props: {
         {transports.map((t) => (
           <Line
             key={t}
-            type="monotone"
+            type="linear"
             dataKey={t}
             name={t}
             stroke={styleOf(t).color}
@@ -125,10 +125,10 @@ export interface LatencyRow {
 export function LatencyBars(props: { title: string; rows: LatencyRow[]; summary: string; testId: string }) {
   return (
     <ChartFrame title={props.title} summary={props.summary} testId={props.testId} height={200}>
-      <BarChart data={props.rows} margin={{ top: 8, right: 12, bottom: 0, left: -4 }} accessibilityLayer={false}>
+      <BarChart data={props.rows} margin={{ top: 8, right: 16, bottom: 0, left: 0 }} accessibilityLayer={false}>
         <CartesianGrid stroke="#e3e7ec" vertical={false} />
         <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#3d4650' }} interval={0} />
-        <YAxis tickFormatter={(v: number) => formatMs(v)} tick={{ fontSize: 12, fill: '#3d4650' }} width={60} />
+        <YAxis tickFormatter={(v: number) => (v === 0 ? '0' : formatMs(v))} tick={{ fontSize: 12, fill: '#3d4650' }} width={64} />
         <Tooltip formatter={(v, name) => [formatMs(Number(v)), String(name)]} />
         <Legend wrapperStyle={{ fontSize: 13 }} />
         <Bar dataKey="p50" name="p50" fill={P50_COLOR} isAnimationActive={false} />

@@ -4,6 +4,7 @@ import { ApiError, TRANSPORTS, TRANSPORT_LABELS, type AnalyticsData, type CallMe
 import {
   byMethod,
   byTransport,
+  describeCounts,
   describeTotals,
   filterOptions,
   formatRate,
@@ -241,7 +242,7 @@ export function AnalyticsPage() {
                 <li key={t.transport} className="card" data-testid="transport-card" data-transport={t.transport} data-count={t.count}>
                   <h3>{transportLabel(t.transport)}</h3>
                   <p className="big" data-testid="transport-card-count">
-                    {callWord(t.count)}, {t.errors} {t.errors === 1 ? 'error' : 'errors'}
+                    {describeCounts(t)}
                   </p>
                   <p className="help">
                     p50 {formatMs(t.p50)} · p95 {formatMs(t.p95)}

@@ -177,13 +177,12 @@ export function GalleryPage() {
                 <span>
                   <span data-testid="picture-type">{formatType(p.content_type)}</span> ·{' '}
                   <span data-testid="picture-size">{formatBytes(p.size)}</span>
-                  {p.width > 0 && p.height > 0 ? (
-                    <>
-                      {' '}
-                      · {p.width}×{p.height}
-                    </>
-                  ) : null}
                 </span>
+                {p.width > 0 && p.height > 0 ? (
+                  <span data-testid="picture-dimensions">
+                    {p.width} × {p.height} px
+                  </span>
+                ) : null}
               </span>
               <button
                 type="button"
