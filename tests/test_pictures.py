@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import uuid
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -347,15 +349,27 @@ async def test_a_picture_stored_before_thumbnails_gets_one_on_first_request(
 
         # Before uploads were decoded whole, bytes that only start like a PNG were accepted.
         owner = uuid.UUID(created.body["user_id"])
-        html_id = uuid.uuid4()
-        html = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
-        await db.execute(
-            "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            html_id, owner, "old html", "image/png", len(html), hashlib.sha256(html).hexdigest(), html,
-        )
+        # ... and so were pixel bombs: no thumbnail is attempted for them either.
+        stored_ids = []
+        for title, old in (("old html", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"),
+                           ("old bomb", png_declaring(8000, 6000))):
+            stored_ids.append(uuid.uuid4())
+            await db.execute(
+                "INSERT INTO pictures (id, user_id, title, content_type, size, sha256, data)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                stored_ids[-1], owner, title, "image/png", len(old), hashlib.sha256(old).hexdigest(), old,
+            )
     finally:
         await db.close()
-    for transport in TRANSPORTS:
-        reply = await gateway.request("GET", f"/{transport}/pictures/{html_id}/thumbnail", token=token)
+    for transport, stored_id in itertools.product(TRANSPORTS, stored_ids):
+        reply = await gateway.request("GET", f"/{transport}/pictures/{stored_id}/thumbnail", token=token)
         assert (reply.status, reply.error_code) == (404, "NOT_FOUND")
-        assert reply.body["error"]["message"] == "this picture has no thumbnail: its stored bytes do not decode as an image"
+        message = "this picture has no thumbnail: its stored bytes are not an image that can be decoded"
+        assert reply.body["error"]["message"] == message
+
+
+async def test_a_caller_id_that_is_not_a_user_id_is_401_at_the_pictures_service(system: RunningSystem) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(system.rest_url("pictures") + "/pictures", headers={"x-user-id": "not-a-uuid"}) as reply:
+            assert reply.status == 401
+            assert (await reply.json())["error"]["code"] == "UNAUTHENTICATED"

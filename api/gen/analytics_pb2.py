@@ -26,7 +26,7 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x61nalytics.proto\x12\x14trident.analytics.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n\x07\x43\x61llLog\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x08 \x01(\t\"S\n\x0eGetLogsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\"\x83\x01\n\tCallStats\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x05 \x01(\x05\x12\x0e\n\x06p50_ms\x18\x06 \x01(\x01\x12\x0e\n\x06p95_ms\x18\x07 \x01(\x01\"n\n\x0fGetLogsResponse\x12+\n\x04logs\x18\x01 \x03(\x0b\x32\x1d.trident.analytics.v1.CallLog\x12.\n\x05stats\x18\x02 \x03(\x0b\x32\x1f.trident.analytics.v1.CallStats2\xa5\x01\n\tAnalytics\x12@\n\x07LogData\x12\x1d.trident.analytics.v1.CallLog\x1a\x16.google.protobuf.Empty\x12V\n\x07GetLogs\x12$.trident.analytics.v1.GetLogsRequest\x1a%.trident.analytics.v1.GetLogsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x61nalytics.proto\x12\x14trident.analytics.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n\x07\x43\x61llLog\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x08 \x01(\t\"~\n\x0eGetLogsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\tCallStats\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x05 \x01(\x05\x12\x0e\n\x06p50_ms\x18\x06 \x01(\x01\x12\x0e\n\x06p95_ms\x18\x07 \x01(\x01\"n\n\nTimeBucket\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x04 \x01(\x05\"\x9e\x02\n\x0fGetLogsResponse\x12+\n\x04logs\x18\x01 \x03(\x0b\x32\x1d.trident.analytics.v1.CallLog\x12.\n\x05stats\x18\x02 \x03(\x0b\x32\x1f.trident.analytics.v1.CallStats\x12\x31\n\x07\x62uckets\x18\x03 \x03(\x0b\x32 .trident.analytics.v1.TimeBucket\x12\r\n\x05total\x18\x04 \x01(\x05\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x62ucket_seconds\x18\x07 \x01(\x05\x32\xa5\x01\n\tAnalytics\x12@\n\x07LogData\x12\x1d.trident.analytics.v1.CallLog\x1a\x16.google.protobuf.Empty\x12V\n\x07GetLogs\x12$.trident.analytics.v1.GetLogsRequest\x1a%.trident.analytics.v1.GetLogsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,11 +36,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALLLOG']._serialized_start=104
   _globals['_CALLLOG']._serialized_end=280
   _globals['_GETLOGSREQUEST']._serialized_start=282
-  _globals['_GETLOGSREQUEST']._serialized_end=365
-  _globals['_CALLSTATS']._serialized_start=368
-  _globals['_CALLSTATS']._serialized_end=499
-  _globals['_GETLOGSRESPONSE']._serialized_start=501
-  _globals['_GETLOGSRESPONSE']._serialized_end=611
-  _globals['_ANALYTICS']._serialized_start=614
-  _globals['_ANALYTICS']._serialized_end=779
+  _globals['_GETLOGSREQUEST']._serialized_end=408
+  _globals['_CALLSTATS']._serialized_start=411
+  _globals['_CALLSTATS']._serialized_end=542
+  _globals['_TIMEBUCKET']._serialized_start=544
+  _globals['_TIMEBUCKET']._serialized_end=654
+  _globals['_GETLOGSRESPONSE']._serialized_start=657
+  _globals['_GETLOGSRESPONSE']._serialized_end=943
+  _globals['_ANALYTICS']._serialized_start=946
+  _globals['_ANALYTICS']._serialized_end=1111
 # @@protoc_insertion_point(module_scope)

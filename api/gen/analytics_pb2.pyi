@@ -31,16 +31,18 @@ class CallLog(_message.Message):
     def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., user_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetLogsRequest(_message.Message):
-    __slots__ = ("limit", "transport", "service", "method")
+    __slots__ = ("limit", "transport", "service", "method", "since")
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
     limit: int
     transport: str
     service: str
     method: str
-    def __init__(self, limit: _Optional[int] = ..., transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, limit: _Optional[int] = ..., transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CallStats(_message.Message):
     __slots__ = ("transport", "service", "method", "count", "error_count", "p50_ms", "p95_ms")
@@ -60,10 +62,32 @@ class CallStats(_message.Message):
     p95_ms: float
     def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., count: _Optional[int] = ..., error_count: _Optional[int] = ..., p50_ms: _Optional[float] = ..., p95_ms: _Optional[float] = ...) -> None: ...
 
+class TimeBucket(_message.Message):
+    __slots__ = ("start", "transport", "count", "error_count")
+    START_FIELD_NUMBER: _ClassVar[int]
+    TRANSPORT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_COUNT_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    transport: str
+    count: int
+    error_count: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transport: _Optional[str] = ..., count: _Optional[int] = ..., error_count: _Optional[int] = ...) -> None: ...
+
 class GetLogsResponse(_message.Message):
-    __slots__ = ("logs", "stats")
+    __slots__ = ("logs", "stats", "buckets", "total", "since", "until", "bucket_seconds")
     LOGS_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_SECONDS_FIELD_NUMBER: _ClassVar[int]
     logs: _containers.RepeatedCompositeFieldContainer[CallLog]
     stats: _containers.RepeatedCompositeFieldContainer[CallStats]
-    def __init__(self, logs: _Optional[_Iterable[_Union[CallLog, _Mapping]]] = ..., stats: _Optional[_Iterable[_Union[CallStats, _Mapping]]] = ...) -> None: ...
+    buckets: _containers.RepeatedCompositeFieldContainer[TimeBucket]
+    total: int
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    bucket_seconds: int
+    def __init__(self, logs: _Optional[_Iterable[_Union[CallLog, _Mapping]]] = ..., stats: _Optional[_Iterable[_Union[CallStats, _Mapping]]] = ..., buckets: _Optional[_Iterable[_Union[TimeBucket, _Mapping]]] = ..., total: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket_seconds: _Optional[int] = ...) -> None: ...

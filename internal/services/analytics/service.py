@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -14,9 +15,61 @@ from internal.common import metrics
 from internal.common.errors import InvalidArgument, ResourceExhausted
 from internal.common.logger import logger
 from internal.common.service import CallContext
-from internal.services.analytics.repository import CallLogRepository, LogRow
+from internal.services.analytics.repository import BucketRow, CallLogRepository, LogRow
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
+BUCKETS_TARGET = 60
+# Bucket widths a person reads at a glance; beyond a day, whole days.
+_ROUND_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+_DAY = 86400
+
+
+def bucket_seconds_for(window: timedelta) -> int:
+    """The smallest round width that cuts `window` into about BUCKETS_TARGET buckets.
+
+    5 % slack: "the last 5 minutes", computed by a client a moment before the request arrives, is a little longer
+    than 300 s by then and should still get 5-second buckets.
+    """
+    wanted = math.ceil(window.total_seconds() / (BUCKETS_TARGET * 1.05))
+    for width in _ROUND_SECONDS:
+        if width >= wanted:
+            return width
+    return math.ceil(wanted / _DAY) * _DAY
+
+
+def _since(req: pb.GetLogsRequest) -> datetime:
+    try:
+        return req.since.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument("since is not a valid time") from None
+
+
+def _timestamp(when: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(when)
+    return stamp
+
+
+def _dense_buckets(rows: list[BucketRow], since: datetime, until: datetime, width: int) -> list[pb.TimeBucket]:
+    """Every bucket of the window for each transport with calls, empty ones included: ready to chart.
+
+    Buckets are aligned to multiples of the width since the Unix epoch, so a refreshed chart keeps its buckets.
+    """
+    first = math.floor(since.timestamp() / width)
+    last = math.ceil(until.timestamp() / width) - 1
+    counts = {(r.transport, r.index): r for r in rows}
+    series: list[pb.TimeBucket] = []
+    for transport in sorted({r.transport for r in rows}):
+        for index in range(first, last + 1):
+            row = counts.get((transport, index))
+            start = Timestamp()
+            start.FromSeconds(index * width)
+            series.append(pb.TimeBucket(
+                start=start, transport=transport, count=row.count if row else 0, error_count=row.error_count if row else 0,
+            ))
+    return series
+
+
 
 
 class AnalyticsService:
@@ -43,23 +96,30 @@ class AnalyticsService:
         if req.limit < 0 or req.limit > LIMIT_MAX:
             raise InvalidArgument(f"limit must be between 1 and {LIMIT_MAX}")
         limit = req.limit or LIMIT_DEFAULT
-        logs, stats = await asyncio.gather(
-            self._repo.latest(limit, req.transport, req.service, req.method),
-            self._repo.stats(req.transport, req.service, req.method),
-        )
-        response = pb.GetLogsResponse()
-        for row in logs:
-            when = Timestamp()
-            when.FromDatetime(row.time)
+        until = datetime.now(UTC)
+        filters = (req.transport, req.service, req.method)
+        since = _since(req) if req.HasField("since") else await self._repo.earliest(until, *filters)
+        response = pb.GetLogsResponse(until=_timestamp(until))
+        if since is None:  # nothing stored yet
+            return response
+        if since >= until:
+            raise InvalidArgument("since must be in the past")
+        width = bucket_seconds_for(until - since)
+        window = await self._repo.read_window(since, until, width, limit, *filters)
+        response.since.CopyFrom(_timestamp(since))
+        response.bucket_seconds = width
+        for row in window.logs:
             response.logs.append(pb.CallLog(
                 transport=row.transport, service=row.service, method=row.method, status=row.status,
-                latency_ms=row.latency_ms, user_id=row.user_id, time=when, request_id=row.request_id,
+                latency_ms=row.latency_ms, user_id=row.user_id, time=_timestamp(row.time), request_id=row.request_id,
             ))
-        for s in stats:
+        for s in window.stats:
             response.stats.append(pb.CallStats(
                 transport=s.transport, service=s.service, method=s.method, count=s.count,
                 error_count=s.error_count, p50_ms=s.p50_ms, p95_ms=s.p95_ms,
             ))
+            response.total += s.count
+        response.buckets.extend(_dense_buckets(window.buckets, since, until, width))
         return response
 
     async def start(self) -> None:

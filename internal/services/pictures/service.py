@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import pictures_pb2 as pb
 from api.gen import users_pb2
-from internal.common.errors import InvalidArgument, NotFound, too_large
+from internal.common.errors import InvalidArgument, NotFound, Unauthenticated, too_large
 from internal.common.logger import logger
 from internal.common.service import CallContext
 from internal.services.pictures import images
@@ -27,6 +27,13 @@ IMAGE_WORK_CONCURRENCY = 2
 # Control characters (NUL, escape sequences, newlines), lone surrogates and line/paragraph separators.
 _TITLE_FORBIDDEN = {"Cc", "Cs", "Zl", "Zp"}
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 20, 100
+
+
+def _caller(ctx: CallContext) -> uuid.UUID:
+    try:
+        return uuid.UUID(ctx.require_user())
+    except ValueError:
+        raise Unauthenticated("the caller's identity is not a user id") from None
 
 
 def _parse_id(raw: str) -> uuid.UUID:
@@ -83,7 +90,7 @@ class PicturesService:
         self._image_work = asyncio.Semaphore(IMAGE_WORK_CONCURRENCY)
 
     async def create_picture(self, req: pb.CreatePictureRequest, ctx: CallContext) -> pb.Picture:
-        user_id = uuid.UUID(ctx.require_user())
+        user_id = _caller(ctx)
         title = _check_title(req.title)
         data = req.base64
         if not data:
@@ -104,7 +111,7 @@ class PicturesService:
         return _to_proto(row)
 
     async def list_pictures(self, req: pb.ListPicturesRequest, ctx: CallContext) -> pb.ListPicturesResponse:
-        user_id = uuid.UUID(ctx.require_user())
+        user_id = _caller(ctx)
         if req.page_size < 0 or req.page_size > PAGE_SIZE_MAX:
             raise InvalidArgument(f"page_size must be between 1 and {PAGE_SIZE_MAX}")
         size = req.page_size or PAGE_SIZE_DEFAULT
@@ -116,14 +123,14 @@ class PicturesService:
         return response
 
     async def get_picture(self, req: pb.GetPictureRequest, ctx: CallContext) -> pb.Picture:
-        user_id = uuid.UUID(ctx.require_user())
+        user_id = _caller(ctx)
         row = await self._repo.get(user_id, _parse_id(req.id))
         if row is None:
             raise NotFound("picture not found")
         return _to_proto(row, with_data=True)
 
     async def get_thumbnail(self, req: pb.GetPictureRequest, ctx: CallContext) -> pb.Thumbnail:
-        user_id = uuid.UUID(ctx.require_user())
+        user_id = _caller(ctx)
         picture_id = _parse_id(req.id)
         thumbnail = await self._repo.get_thumbnail(user_id, picture_id)
         if thumbnail is None:
@@ -141,15 +148,15 @@ class PicturesService:
             async with self._image_work:
                 image = await asyncio.to_thread(images.thumbnail_of, row.data)
         except Exception as exc:
-            # Stored before uploads were decoded whole: it may not be an image at all.
+            # Stored before uploads were decoded whole: it may not be an image at all, or a decompression bomb.
             logger.warning("no thumbnail for picture {}: {}", picture_id, type(exc).__name__)
-            raise NotFound("this picture has no thumbnail: its stored bytes do not decode as an image") from None
+            raise NotFound("this picture has no thumbnail: its stored bytes are not an image that can be decoded") from None
         thumbnail = _thumbnail_row(image.thumbnail)
         await self._repo.set_thumbnail(picture_id, image.width, image.height, thumbnail)
         return thumbnail
 
     async def delete_picture(self, req: pb.DeletePictureRequest, ctx: CallContext) -> Empty:
-        user_id = uuid.UUID(ctx.require_user())
+        user_id = _caller(ctx)
         if not await self._repo.delete(user_id, _parse_id(req.id)):
             raise NotFound("picture not found")
         return Empty()
