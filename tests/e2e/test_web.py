@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, FilePayload, Page, Request, Response, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    FilePayload,
+    Page,
+    Request,
+    Response,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 from playwright.async_api import Error as PlaywrightError
 
 from tests.images import photo
@@ -41,7 +50,7 @@ CHROMIUM_ARGS = [
 ]
 TRANSPORTS = ["rest", "grpc", "events"]
 LABELS = {"rest": "REST", "grpc": "gRPC", "events": "Events"}
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "correct-horse-42"
 RACE_ROUNDS = 10
 
