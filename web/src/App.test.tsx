@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient, type BlobRequest, type BlobResponse, type RawRequest, type RawResponse } from './api';
 import { App } from './App';
@@ -112,6 +112,9 @@ function renderApp(path: string, gw = fakeGateway()) {
   render(<App client={client} />);
   return { gw, client };
 }
+
+// The machine running the tests may be busy (the e2e suite alongside): wait generously, fail clearly.
+configure({ asyncUtilTimeout: 5_000 });
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 

@@ -102,6 +102,12 @@ describe('isTruncated', () => {
     expect(isTruncated(recent, 3, since)).toBe(false);
     expect(isTruncated([log('rest', 'A', 200, 1, 5), log('rest', 'A', 200, 1, 600)], 2, since)).toBe(false);
   });
+  it('believes the server when it says how many calls the window holds', () => {
+    const since = NOW - windowOf('5m').ms;
+    const recent = [log('rest', 'A', 200, 1, 5), log('rest', 'A', 200, 1, 6)];
+    expect(isTruncated(recent, 2, since, 2)).toBe(false);
+    expect(isTruncated(recent, 500, since, 3)).toBe(true);
+  });
 });
 
 describe('filterOptions', () => {

@@ -197,7 +197,8 @@ export function timeSeries(logs: CallLog[], w: TimeWindow, nowMs: number, transp
  * True when the server's answer was cut by its limit before reaching the window's start, so older
  * calls of the window are missing from every number on the screen.
  */
-export function isTruncated(logs: CallLog[], limit: number, sinceMs: number): boolean {
+export function isTruncated(logs: CallLog[], limit: number, sinceMs: number, total: number | null = null): boolean {
+  if (total !== null) return total > logs.length;
   if (logs.length < limit) return false;
   const oldest = Math.min(...logs.map(timeOf).filter((t) => !Number.isNaN(t)));
   return oldest > sinceMs;

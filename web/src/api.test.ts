@@ -82,6 +82,8 @@ describe('normalisation of proto3 JSON', () => {
     expect(a.logs[0].status).toBe(0);
     expect(a.logs[0].latency_ms).toBe(0);
     expect(a.stats[0]).toMatchObject({ count: 3, error_count: 0, p50_ms: 0, p95_ms: 0 });
+    expect(a.total).toBeNull();
+    expect(toAnalytics({ total: '7' }).total).toBe(7);
   });
 });
 

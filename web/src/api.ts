@@ -78,6 +78,8 @@ export interface CallStats {
 export interface AnalyticsData {
   logs: CallLog[];
   stats: CallStats[];
+  /** Every call of the window matching the filters, when the gateway says (newer gateways do). */
+  total: number | null;
 }
 
 /** What the client measured about one HTTP call. */
@@ -193,6 +195,7 @@ export function toAnalytics(v: unknown): AnalyticsData {
         p95_ms: num(x.p95_ms),
       };
     }),
+    total: 'total' in o ? num(o.total) : null,
   };
 }
 

@@ -142,7 +142,7 @@ export function AnalyticsPage() {
   const perMethod = byMethod(logs);
   const series = useMemo(() => timeSeries(logs, win, loadedAt), [logs, win, loadedAt]);
   const seriesTransports = transportsIn(logs);
-  const truncated = data ? isTruncated(data.logs, ANALYTICS_LIMIT, since) : false;
+  const truncated = data ? isTruncated(data.logs, ANALYTICS_LIMIT, since, data.total) : false;
   const options = filterOptions(known, filter.service);
   const maxMethodMs = Math.max(0, ...perMethod.map((m) => m.p95));
   const callWord = (n: number) => `${n} ${n === 1 ? 'call' : 'calls'}`;
@@ -255,7 +255,9 @@ export function AnalyticsPage() {
               Every number here counts the same {callWord(sum.count)}: those in the {win.label.toLowerCase()} matching
               the filters.
               {truncated
-                ? ` The window holds more than the ${ANALYTICS_LIMIT} latest calls the API returns at once; older ones are not counted.`
+                ? data.total !== null
+                  ? ` The window holds ${data.total} calls; the API returns the latest ${data.logs.length} at once, so older ones are not counted here.`
+                  : ` The window holds more than the ${ANALYTICS_LIMIT} latest calls the API returns at once; older ones are not counted.`
                 : ''}
               {!client.sinceSupported ? ' (The window is applied in the browser: this gateway does not filter by time.)' : ''}
             </p>
