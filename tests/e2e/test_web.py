@@ -85,6 +85,8 @@ def unique_username(prefix: str) -> str:
 
 async def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # From the top: a full-page shot draws the sticky header wherever the page was scrolled to.
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -160,7 +162,7 @@ class Traffic:
     async def _on_response(self, response: Response) -> None:
         url = response.url
         try:
-            if re.search(r"/(signup|login|refresh)$", url) and response.ok:
+            if re.search(r"/(rest|grpc|events)/(signup|login|refresh)$", url) and response.ok:
                 body = await response.json()
                 self.tokens.update(t for t in (body.get("access_token"), body.get("refresh_token")) if t)
             elif re.search(r"/pictures/[^/]+/(thumbnail|raw)$", url) and response.ok:
@@ -429,9 +431,14 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     await go(page, "account")
     await expect(page.get_by_test_id("account-username")).to_have_text(username)
     await expect(page.get_by_test_id("account-call-info")).to_have_attribute("data-transport", transport)
-    await expect(page.get_by_test_id("sign-out")).to_have_count(1)
-    await expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
     await assert_screen_ok(page, axe, f"{shot}-8-account")
+    menu = page.get_by_test_id("menu-button")
+    if await menu.is_visible():
+        await menu.click()
+    await expect(page.get_by_role("button", name="Sign out")).to_have_count(1)
+    if await menu.is_visible():
+        await page.keyboard.press("Escape")
+        await expect(menu).to_have_attribute("aria-expanded", "false")
     await page.get_by_test_id("delete-account").click()
     await page.get_by_test_id("confirm-ok").click()
     await expect(page.get_by_test_id("login-page")).to_be_visible()
