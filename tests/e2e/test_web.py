@@ -209,6 +209,32 @@ async def assert_not_cut(page: Page, selector: str) -> None:
     assert cut == [], f"cut text in {selector}: {cut}"
 
 
+async def analytics_numbers(page: Page) -> dict[str, Any]:
+    """Every count on the analytics screen, read at one instant (the screen refreshes itself)."""
+    numbers: dict[str, Any] = await page.evaluate(
+        """() => {
+            const total = document.querySelector('[data-testid=analytics-total]');
+            return {
+                total: Number(total.dataset.count),
+                text: total.textContent,
+                cards: [...document.querySelectorAll('[data-testid=transport-card]')].map((c) => Number(c.dataset.count)),
+                rows: document.querySelectorAll('[data-testid=analytics-row]').length,
+                rowsText: document.querySelector('[data-testid=analytics-rows-count]').textContent,
+            };
+        }"""
+    )
+    return numbers
+
+
+def assert_numbers_add_up(n: dict[str, Any]) -> None:
+    """The "latest N" count equals the sum of the per-transport counts and of the calls listed."""
+    total = n["total"]
+    assert sum(n["cards"]) == total, n
+    assert re.match(rf"^{total} calls?, ", n["text"]), n
+    assert n["rowsText"] == f"Showing {min(total, 50)} of {total} {'call' if total == 1 else 'calls'}.", n
+    assert n["rows"] == min(total, 50), n
+
+
 async def go(page: Page, name: str) -> None:
     """Follows a main navigation link, through the menu when the header has folded it."""
     menu = page.get_by_test_id("menu-button")
@@ -383,13 +409,10 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
                 raise
             await page.get_by_test_id("analytics-refresh").click()
             await expect(page.get_by_test_id("analytics-refresh")).to_be_enabled()
-    total = page.get_by_test_id("analytics-total")
-    count = int(await total.get_attribute("data-count") or -1)
     cards = page.get_by_test_id("transport-card")
-    per_transport = [int(await c.get_attribute("data-count") or 0) for c in await cards.all()]
-    assert sum(per_transport) == count > 0
-    await expect(total).to_have_text(re.compile(rf"^{count} calls?, "))
-    await expect(page.get_by_test_id("analytics-rows-count")).to_contain_text(f"of {count} call")
+    numbers = await analytics_numbers(page)
+    assert numbers["total"] > 0
+    assert_numbers_add_up(numbers)
     await expect(page.get_by_test_id("chart-calls-time").locator("svg").first).to_be_visible()
     await expect(page.get_by_test_id("chart-errors-time").locator("svg").first).to_be_visible()
     await expect(page.locator(f'[data-testid=method-row][data-transport="{transport}"][data-method="createpicture" i]')).to_be_visible()
@@ -402,9 +425,10 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     await expect(cards).to_have_count(1)
     await expect(cards.first).to_have_attribute("data-transport", transport)
     await expect(page.locator("[data-testid=analytics-row][data-status^='4'], [data-testid=analytics-row][data-status^='5']")).to_have_count(0)
-    filtered = int(await total.get_attribute("data-count") or -1)
-    assert filtered > 0
-    await expect(page.get_by_test_id("analytics-rows-count")).to_contain_text(f"of {filtered} call")
+    await expect(page.get_by_test_id("analytics-refresh")).to_be_enabled()
+    numbers = await analytics_numbers(page)
+    assert numbers["total"] > 0 and numbers["cards"] == [numbers["total"]]
+    assert_numbers_add_up(numbers)
     await page.get_by_test_id("filter-transport").select_option("")
     await page.get_by_test_id("filter-status").select_option("all")
 
@@ -516,3 +540,19 @@ async def rejected_uploads_and_refused_signup(page: Page, axe: Path) -> None:
     await page.get_by_label("Password").fill("walrus-forever")
     await expect(page.get_by_test_id("password-error")).to_contain_text("must not contain your username")
     await assert_screen_ok(page, axe, "phone-signup-refused")
+
+
+async def test_header_stays_one_row_at_every_width(browser: Browser, system: Any, web_dist: Path) -> None:
+    page = await new_page(browser, system.gateway_url, "desktop")
+    try:
+        await sign_up(page, "grpc", unique_username("widths"))
+        await go(page, "analytics")
+        for width in (320, 390, 600, 760, 900, 1000, 1001, 1100, 1180, 1280, 1600):
+            await page.set_viewport_size({"width": width, "height": 800})
+            header = await page.locator(".app-header").evaluate("e => e.getBoundingClientRect().height")
+            assert header <= 64, f"at {width} px the header is {header} px tall"
+            scroll = await page.evaluate("document.scrollingElement.scrollWidth")
+            assert scroll <= width, f"at {width} px the page is {scroll} px wide"
+            await assert_not_cut(page, ".app-header nav a, .transport-switch label, .menu-button")
+    finally:
+        await page.context.close()

@@ -29,7 +29,7 @@ export function TransportSwitch() {
 }
 
 /**
- * One row at any width: brand, transport switch and, signed in, the pages and the user. Below 760 px
+ * One row at any width: brand, transport switch and, signed in, the pages and the user. Below 1000 px
  * the pages and the user move into a menu opened by a button, so the row still fits 320 px.
  */
 export function Header() {
@@ -88,7 +88,7 @@ export function Header() {
           ) : null}
           {signedIn ? (
             <>
-              <span className="user" data-testid="current-user">
+              <span className="user" title={user.username} data-testid="current-user">
                 {user.username}
               </span>
               <button type="button" onClick={() => void signOut()} data-testid="sign-out">
