@@ -2,6 +2,7 @@ import { act, cleanup, configure, fireEvent, render, screen, waitFor, within } f
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient, type BlobRequest, type BlobResponse, type RawRequest, type RawResponse } from './api';
 import { App } from './App';
+import { readQuery, writeQuery } from './pages/AnalyticsPage';
 import { loadTransport, REFRESH_TOKEN_KEY, TRANSPORT_KEY } from './prefs';
 
 /** A tiny in-memory gateway good enough for the screens. */
@@ -282,6 +283,23 @@ describe('picture page', () => {
 });
 
 describe('analytics', () => {
+  it('keeps its choices in the URL, defaults left out', () => {
+    const q = readQuery(new URLSearchParams('window=5m&transport=grpc&status=nonsense'));
+    expect(q).toEqual({ window: '5m', transport: 'grpc', service: '', method: '', status: 'all' });
+    expect(writeQuery(q).toString()).toBe('window=5m&transport=grpc');
+    expect(writeQuery(readQuery(new URLSearchParams('window=forever'))).toString()).toBe('');
+  });
+
+  it('applies two quick filter changes both', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp('/analytics');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    fireEvent.change(screen.getByTestId('filter-transport'), { target: { value: 'grpc' } });
+    fireEvent.change(screen.getByTestId('filter-status'), { target: { value: 'ok' } });
+    await waitFor(() => expect(window.location.search).toBe('?transport=grpc&status=ok'));
+    await waitFor(() => expect(screen.getByTestId('analytics-total').textContent).toBe('1 call, no errors'));
+  });
+
   it('counts only the calls in the window, and the counts add up', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics?window=1h');

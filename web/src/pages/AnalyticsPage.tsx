@@ -31,6 +31,30 @@ import { useSession } from '../session';
 export const ANALYTICS_LIMIT = 500;
 const ROWS_STEP = 50;
 
+interface Query extends LogFilter {
+  window: string;
+}
+
+export function readQuery(p: URLSearchParams): Query {
+  const status = p.get('status');
+  return {
+    window: windowOf(p.get('window') ?? '1h').key,
+    transport: p.get('transport') ?? '',
+    service: p.get('service') ?? '',
+    method: p.get('method') ?? '',
+    status: STATUS_FILTERS.some((s) => s.key === status) ? (status as StatusFilter) : 'all',
+  };
+}
+
+/** Only what differs from the defaults, so the plain screen keeps a plain URL. */
+export function writeQuery(q: Query): URLSearchParams {
+  const p = new URLSearchParams();
+  if (q.window !== '1h') p.set('window', q.window);
+  for (const k of ['transport', 'service', 'method'] as const) if (q[k]) p.set(k, q[k]);
+  if (q.status !== 'all') p.set('status', q.status);
+  return p;
+}
+
 function message(e: unknown): string {
   return e instanceof ApiError || e instanceof Error ? e.message : String(e);
 }
@@ -64,13 +88,11 @@ function LatencyLine({ s, max }: { s: Summary; max: number }) {
 export function AnalyticsPage() {
   const { client, transport } = useSession();
   const [params, setParams] = useSearchParams();
-  const win = windowOf(params.get('window') ?? '1h');
-  const filter: LogFilter = {
-    transport: params.get('transport') ?? '',
-    service: params.get('service') ?? '',
-    method: params.get('method') ?? '',
-    status: (STATUS_FILTERS.some((s) => s.key === params.get('status')) ? params.get('status') : 'all') as StatusFilter,
-  };
+  // The choices are this screen's state, copied into the URL (so a view can be linked); reading them
+  // back from the URL would lose a change made while the router still applies the previous one.
+  const [query, setQuery] = useState<Query>(() => readQuery(params));
+  const win = windowOf(query.window);
+  const filter: LogFilter = query;
   const [data, setData] = useState<AnalyticsData | null>(null);
   const [loadedAt, setLoadedAt] = useState(0);
   const [meta, setMeta] = useState<CallMeta | null>(null);
@@ -80,17 +102,11 @@ export function AnalyticsPage() {
   const [known, setKnown] = useState<{ service: string; method: string }[]>([]);
   const generation = useRef(0);
 
-  const set = (k: string, v: string) =>
-    setParams(
-      (p) => {
-        const n = new URLSearchParams(p);
-        if (v && v !== 'all') n.set(k, v);
-        else n.delete(k);
-        if (k === 'service') n.delete('method');
-        return n;
-      },
-      { replace: true },
-    );
+  const set = (k: keyof Query, v: string) =>
+    setQuery((q) => ({ ...q, [k]: v, ...(k === 'service' ? { method: '' } : {}) }) as Query);
+  useEffect(() => {
+    setParams(writeQuery(query), { replace: true });
+  }, [query, setParams]);
 
   const load = useCallback(async () => {
     const gen = ++generation.current;
