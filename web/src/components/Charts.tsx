@@ -38,6 +38,11 @@ function timeLabel(t: number, w: TimeWindow): string {
     : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
+/** "10 s", "30 min", with a no-break space so the unit never wraps alone. */
+function bucketLabel(w: TimeWindow): string {
+  return w.bucketMs >= 60_000 ? `${w.bucketMs / 60_000}\u00a0min` : `${w.bucketMs / 1000}\u00a0s`;
+}
+
 function ChartFrame(props: { title: string; summary: string; testId: string; height: number; children: ReactElement }) {
   return (
     <figure className="chart" data-testid={props.testId}>
@@ -68,7 +73,7 @@ export function OverTimeChart(props: {
   const isRate = kind === 'errorRate';
   return (
     <ChartFrame
-      title={isRate ? 'Error rate over time, per transport' : `Calls over time, per transport (per ${w.bucketMs / 1000 >= 60 ? `${w.bucketMs / 60_000} min` : `${w.bucketMs / 1000} s`})`}
+      title={isRate ? 'Error rate over time, per transport' : `Calls over time, per transport (per ${bucketLabel(w)})`}
       summary={props.summary}
       testId={props.testId}
       height={220}
@@ -95,7 +100,7 @@ export function OverTimeChart(props: {
           labelFormatter={(t) => timeLabel(Number(t), w)}
           formatter={(v, name) => [isRate ? (v == null ? '—' : `${Number(v).toFixed(1)}%`) : String(v), transportLabel(String(name))]}
         />
-        <Legend formatter={(v) => transportLabel(String(v))} wrapperStyle={{ fontSize: 13 }} />
+        <Legend formatter={(v) => transportLabel(String(v))} itemSorter={null} wrapperStyle={{ fontSize: 13 }} />
         {transports.map((t) => (
           <Line
             key={t}
