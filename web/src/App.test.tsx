@@ -1,7 +1,8 @@
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiClient, type RawRequest, type RawResponse } from './api';
+import { ApiClient, type BlobRequest, type BlobResponse, type RawRequest, type RawResponse } from './api';
 import { App } from './App';
+import { readQuery, writeQuery } from './pages/AnalyticsPage';
 import { loadTransport, REFRESH_TOKEN_KEY, TRANSPORT_KEY } from './prefs';
 
 /** A tiny in-memory gateway good enough for the screens. */
@@ -9,6 +10,7 @@ function fakeGateway() {
   const users = new Map<string, string>();
   const pictures: { id: string; title: string; user_id: string; content_type: string; size: number; created_at: string }[] = [];
   const requests: RawRequest[] = [];
+  const blobRequests: BlobRequest[] = [];
   let n = 0;
   const tokens = () => ({ access_token: `a${++n}`, refresh_token: `r${n}`, token_type: 'Bearer', expires_in: 900 });
   const json = (status: number, body?: unknown, transport = 'rest'): RawResponse => ({
@@ -57,11 +59,27 @@ function fakeGateway() {
         pictures.push(p);
         return ok(201, p);
       }
-      case 'GET /analytics':
-        return ok(200, {
-          logs: [{ transport: 'rest', service: 'pictures', method: 'CreatePicture', status: 201, latency_ms: 4.5, time: '2024-01-01T00:00:00Z' }],
-          stats: [{ transport: 'rest', service: 'pictures', method: 'CreatePicture', count: 1, p50_ms: 4.5, p95_ms: 4.5 }],
+      case 'GET /analytics': {
+        const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+        const log = (transport: string, method: string, status: number, latency_ms: number, s: number) => ({
+          transport, service: 'pictures', method, status, latency_ms, time: ago(s),
         });
+        return ok(200, {
+          logs: [
+            log('rest', 'CreatePicture', 201, 4.5, 10),
+            log('grpc', 'ListPictures', 200, 2, 20),
+            log('grpc', 'ListPictures', 404, 1, 30),
+            log('events', 'ListPictures', 200, 8, 40),
+            log('rest', 'ListPictures', 200, 3, 2 * 3600), // outside the last hour
+          ],
+          // All-time stats count more calls than the logs: the screen must not mix the two.
+          stats: [{ transport: 'rest', service: 'pictures', method: 'CreatePicture', count: 52, p50_ms: 4.5, p95_ms: 4.5 }],
+        });
+      }
+    }
+    if (req.method === 'GET' && /^\/pictures\/[^/]+$/.test(path)) {
+      const p = pictures.find((x) => x.id === path.split('/')[2]);
+      return p ? ok(200, { ...p, base64: 'iVBORw0KGgo=' }) : err(404, 'NOT_FOUND', 'picture not found');
     }
     if (req.method === 'DELETE' && path.startsWith('/pictures/')) {
       const i = pictures.findIndex((p) => p.id === path.split('/')[2]);
@@ -71,23 +89,48 @@ function fakeGateway() {
     }
     return err(404, 'NOT_FOUND', `no route ${req.method} ${path}`);
   };
-  return { sender, requests, users, pictures };
+  const blobSender = async (req: BlobRequest): Promise<BlobResponse> => {
+    blobRequests.push(req);
+    const id = req.url.split('/')[3];
+    const found = pictures.some((p) => p.id === id);
+    return {
+      status: found ? 200 : 404,
+      header: () => null,
+      blob: found ? new Blob([new Uint8Array([1, 2, 3, 4])], { type: 'image/webp' }) : new Blob(['{}']),
+    };
+  };
+  return { sender, blobSender, requests, blobRequests, users, pictures };
 }
 
 function renderApp(path: string, gw = fakeGateway()) {
   window.history.pushState({}, '', path);
-  const client = new ApiClient({ getTransport: () => loadTransport(), sender: gw.sender, uploadSender: gw.sender });
+  const client = new ApiClient({
+    getTransport: () => loadTransport(),
+    sender: gw.sender,
+    uploadSender: gw.sender,
+    blobSender: gw.blobSender,
+  });
   render(<App client={client} />);
   return { gw, client };
 }
+
+// The machine running the tests may be busy (the e2e suite alongside): wait generously, fail clearly.
+configure({ asyncUtilTimeout: 5_000 });
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 
 beforeEach(() => {
   localStorage.clear();
   // jsdom has no object URLs.
-  URL.createObjectURL = vi.fn(() => 'blob:preview');
+  let n = 0;
+  URL.createObjectURL = vi.fn(() => `blob:object-${++n}`);
   URL.revokeObjectURL = vi.fn();
+  // jsdom has no layout: charts get a fixed size through a stub ResizeObserver.
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
 });
 afterEach(cleanup);
 
@@ -134,7 +177,8 @@ describe('session', () => {
   it('restores a session from the stored refresh token', async () => {
     localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
     const { gw } = renderApp('/analytics');
-    expect(await screen.findByTestId('analytics-table')).toBeTruthy();
+    // The analytics screen is a lazily loaded chunk: the first import can take a while under load.
+    expect(await screen.findByTestId('analytics-table', {}, { timeout: 10_000 })).toBeTruthy();
     expect(gw.requests[0].url).toBe('/rest/refresh');
     expect(screen.getByTestId('current-user').textContent).toBe('restored');
   });
@@ -174,6 +218,163 @@ describe('gallery paging', () => {
     await waitFor(() => expect(screen.getAllByTestId('gallery-item')).toHaveLength(3));
     expect(screen.getAllByTestId('picture-title').map((e) => e.textContent)).toEqual(['pic 3', 'pic 2', 'pic 1']);
     expect(screen.queryByTestId('load-more')).toBeNull();
+    expect(screen.getByTestId('gallery-count').textContent).toBe('All 3 pictures shown.');
+  });
+});
+
+describe('picture page', () => {
+  async function withPictures() {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    const gw = fakeGateway();
+    gw.pictures.push(
+      { id: 'p1', title: 'harbour', user_id: 'u1', content_type: 'image/jpeg', size: 11_000_000, created_at: '2024-01-02T00:00:00Z' },
+      { id: 'p2', title: 'hills', user_id: 'u1', content_type: 'image/png', size: 2048, created_at: '2024-01-01T00:00:00Z' },
+    );
+    return gw;
+  }
+
+  it('opens from the gallery at /pictures/:id, loads /raw as a blob, and goes back', async () => {
+    const gw = await withPictures();
+    renderApp('/gallery', gw);
+    const tiles = await screen.findAllByTestId('gallery-item');
+    fireEvent.click(within(tiles[0]).getByTestId('open-picture'));
+    expect(await screen.findByTestId('picture-page')).toBeTruthy();
+    expect(window.location.pathname).toBe('/pictures/p1');
+    expect(screen.getByTestId('viewer-title').textContent).toBe('harbour');
+    expect(screen.getByTestId('viewer-size').textContent).toBe('10.49 MiB');
+    await waitFor(() => expect(screen.getByTestId('viewer-image').getAttribute('src')).toMatch(/^blob:/));
+    expect(gw.blobRequests.at(-1)?.url).toBe('/rest/pictures/p1/raw');
+    // Details came with the gallery: no GetPicture call.
+    expect(gw.requests.some((r) => r.url === '/rest/pictures/p1')).toBe(false);
+    fireEvent.click(screen.getByTestId('picture-back'));
+    expect(await screen.findByTestId('gallery-page')).toBeTruthy();
+    expect(window.location.pathname).toBe('/gallery');
+  });
+
+  it('opens by link with one GetPicture and no token in any URL', async () => {
+    const gw = await withPictures();
+    renderApp('/pictures/p2', gw);
+    await waitFor(() => expect(screen.getByTestId('viewer-title').textContent).toBe('hills'));
+    await waitFor(() => expect(screen.getByTestId('viewer-image').getAttribute('src')).toMatch(/^blob:/));
+    expect(gw.requests.filter((r) => r.url === '/rest/pictures/p2')).toHaveLength(1);
+    expect(gw.blobRequests).toHaveLength(0);
+    for (const r of [...gw.requests, ...gw.blobRequests]) expect(r.url).not.toMatch(/token=|Bearer|a\d+$/);
+  });
+
+  it('says so when the picture does not exist', async () => {
+    const gw = await withPictures();
+    renderApp('/pictures/nope', gw);
+    expect((await screen.findByTestId('viewer-error')).textContent).toMatch(/no such picture/);
+  });
+
+  it('deletes from the picture page and returns to the gallery without it', async () => {
+    const gw = await withPictures();
+    renderApp('/gallery', gw);
+    const tiles = await screen.findAllByTestId('gallery-item');
+    fireEvent.click(within(tiles[1]).getByTestId('open-picture'));
+    fireEvent.click(await screen.findByTestId('viewer-delete'));
+    await act(async () => {
+      fireEvent.click(within(await screen.findByTestId('confirm-dialog')).getByTestId('confirm-ok'));
+    });
+    await waitFor(() => expect(window.location.pathname).toBe('/gallery'));
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item')).toHaveLength(1));
+    expect(gw.pictures.map((p) => p.id)).toEqual(['p1']);
+  });
+});
+
+describe('analytics', () => {
+  it('keeps its choices in the URL, defaults left out', () => {
+    const q = readQuery(new URLSearchParams('window=5m&transport=grpc&status=nonsense'));
+    expect(q).toEqual({ window: '5m', transport: 'grpc', service: '', method: '', status: 'all' });
+    expect(writeQuery(q).toString()).toBe('window=5m&transport=grpc');
+    expect(writeQuery(readQuery(new URLSearchParams('window=forever'))).toString()).toBe('');
+  });
+
+  it('applies two quick filter changes both', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp('/analytics');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    fireEvent.change(screen.getByTestId('filter-transport'), { target: { value: 'grpc' } });
+    fireEvent.change(screen.getByTestId('filter-status'), { target: { value: 'ok' } });
+    await waitFor(() => expect(window.location.search).toBe('?transport=grpc&status=ok'));
+    await waitFor(() => expect(screen.getByTestId('analytics-total').textContent).toBe('1 call, no errors'));
+  });
+
+  it('counts only the calls in the window, and the counts add up', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    const { gw } = renderApp('/analytics?window=1h');
+    const total = await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    expect(total.textContent).toBe('4 calls, 1 error (25%)');
+    const cards = screen.getAllByTestId('transport-card');
+    expect(cards.map((c) => c.getAttribute('data-transport'))).toEqual(['rest', 'grpc', 'events']);
+    expect(cards.reduce((a, c) => a + Number(c.getAttribute('data-count')), 0)).toBe(4);
+    expect(screen.getAllByTestId('analytics-row')).toHaveLength(4);
+    expect(gw.requests.at(-1)?.url).toMatch(/^\/rest\/analytics\?limit=500&since=/);
+  });
+
+  it('filters by status in the browser and by transport on the server', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    const { gw } = renderApp('/analytics');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    fireEvent.change(screen.getByTestId('filter-status'), { target: { value: 'error' } });
+    await waitFor(() => expect(screen.getByTestId('analytics-total').textContent).toBe('1 call, 1 error (100%)'));
+    fireEvent.change(screen.getByTestId('filter-transport'), { target: { value: 'grpc' } });
+    await waitFor(() => expect(gw.requests.at(-1)?.url).toMatch(/transport=grpc/));
+    expect(window.location.search).toMatch(/status=error/);
+  });
+
+  it('races the same call over the three transports', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    const { gw } = renderApp('/analytics');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    fireEvent.click(screen.getByTestId('race-run'));
+    await waitFor(() => expect(screen.getAllByTestId('race-result')).toHaveLength(3), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId('race-status').textContent).toBe('30 of 30 calls done.'));
+    const results = screen.getAllByTestId('race-result');
+    expect(results.map((r) => r.getAttribute('data-runs'))).toEqual(['10', '10', '10']);
+    const raced = gw.requests.filter((r) => r.url.endsWith('/pictures?page_size=1'));
+    // One warm-up per transport, then ten rounds.
+    expect(raced).toHaveLength(33);
+    expect(new Set(raced.map((r) => r.url.split('/')[1]))).toEqual(new Set(['rest', 'grpc', 'events']));
+    expect(screen.getByTestId('race-winner').getAttribute('data-transport')).toMatch(/rest|grpc|events/);
+  });
+});
+
+describe('header', () => {
+  it('has one sign-out, and the account page shows a fresh profile call', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    const { gw } = renderApp('/account');
+    await screen.findByTestId('account-call-info');
+    expect(screen.getAllByText('Sign out')).toHaveLength(1);
+    expect(gw.requests.filter((r) => r.url === '/rest/me')).toHaveLength(2); // session restore, then this visit
+  });
+
+  it('opens and closes the menu', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp('/gallery');
+    const button = await screen.findByTestId('menu-button');
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    fireEvent.click(button);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    expect(screen.getByTestId('header-menu').className).toMatch(/open/);
+    fireEvent.click(screen.getByTestId('nav-analytics'));
+    await screen.findByTestId('analytics-page');
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+  });
+});
+
+describe('sign-up form', () => {
+  it('shows the password rule before any error', async () => {
+    renderApp('/signup');
+    expect((await screen.findByTestId('password-rule')).textContent).toMatch(/at least 8 characters, not a common password.*username/i);
+    expect(screen.getByTestId('password-error').textContent).toBe('');
+  });
+
+  it('refuses a password containing the username before sending', async () => {
+    const { gw } = renderApp('/signup');
+    await signUp('walrus', 'walrus-forever');
+    expect(screen.getByTestId('password-error').textContent).toMatch(/must not contain your username/);
+    expect(gw.requests).toHaveLength(0);
   });
 });
 
@@ -245,8 +446,13 @@ describe('upload and gallery', () => {
 
     fireEvent.click(screen.getByTestId('upload-to-gallery'));
     const tile = await screen.findByTestId('gallery-item');
-    expect(tile.querySelector('img')?.getAttribute('src')).toMatch(/^\/rest\/pictures\/p1\/raw\?access_token=a\d+$/);
-    expect(tile.querySelector('img')?.getAttribute('loading')).toBe('lazy');
+    // The thumbnail comes through a blob: URL, fetched with the token in a header, not in the URL.
+    await waitFor(() => expect(tile.querySelector('img')?.getAttribute('src')).toMatch(/^blob:/));
+    expect(gw.blobRequests.map((r) => r.url)).toEqual(['/rest/pictures/p1/thumbnail']);
+    expect(gw.blobRequests[0].headers.Authorization).toMatch(/^Bearer a\d+$/);
+    expect(within(tile).getByTestId('picture-type').textContent).toBe('PNG');
+    expect(within(tile).getByTestId('picture-size').textContent).toBe('12 B');
+    expect(within(tile).getByTestId('picture-date').textContent).toMatch(/2024/);
     fireEvent.click(within(tile).getByTestId('delete-picture'));
     const dialog = await screen.findByTestId('confirm-dialog');
     await act(async () => {

@@ -1,19 +1,22 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import type { ApiClient } from './api';
 import { Header } from './components/Header';
 import { AccountPage } from './pages/AccountPage';
-import { AnalyticsPage } from './pages/AnalyticsPage';
 import { AuthPage } from './pages/AuthPage';
 import { GalleryPage } from './pages/GalleryPage';
+import { PicturePage } from './pages/PicturePage';
 import { UploadPage } from './pages/UploadPage';
 import { SessionProvider, useSession } from './session';
 
-function Loading() {
+// The charts library is most of the bundle: loaded only when analytics are opened.
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })));
+
+function Loading({ text = 'Restoring your session…' }: { text?: string }) {
   return (
     <main>
       <p role="status" data-testid="session-loading">
-        Restoring your session…
+        {text}
       </p>
     </main>
   );
@@ -50,8 +53,12 @@ export function AppRoutes() {
           <Route path="/login" element={<GuestOnly><AuthPage mode="login" /></GuestOnly>} />
           <Route path="/signup" element={<GuestOnly><AuthPage mode="signup" /></GuestOnly>} />
           <Route path="/gallery" element={<RequireAuth><GalleryPage /></RequireAuth>} />
+          <Route path="/pictures/:id" element={<RequireAuth><PicturePage /></RequireAuth>} />
           <Route path="/upload" element={<RequireAuth><UploadPage /></RequireAuth>} />
-          <Route path="/analytics" element={<RequireAuth><AnalyticsPage /></RequireAuth>} />
+          <Route
+            path="/analytics"
+            element={<RequireAuth><Suspense fallback={<Loading text="Loading analytics…" />}><AnalyticsPage /></Suspense></RequireAuth>}
+          />
           <Route path="/account" element={<RequireAuth><AccountPage /></RequireAuth>} />
           <Route path="*" element={<Navigate to="/gallery" replace />} />
         </Routes>

@@ -76,12 +76,14 @@ describe('normalisation of proto3 JSON', () => {
   it('defaults absent fields and converts numeric strings', () => {
     const l = toPictureList({ pictures: [{ id: 'p1', size: '42' }] });
     expect(l.next_page_token).toBe('');
-    expect(l.pictures[0]).toEqual({ id: 'p1', title: '', user_id: '', content_type: '', size: 42, created_at: '' });
+    expect(l.pictures[0]).toEqual({ id: 'p1', title: '', user_id: '', content_type: '', size: 42, created_at: '', width: 0, height: 0 });
     expect(toPictureList({})).toEqual({ pictures: [], next_page_token: '' });
     const a = toAnalytics({ logs: [{ transport: 'grpc', method: 'Login' }], stats: [{ transport: 'grpc', count: 3 }] });
     expect(a.logs[0].status).toBe(0);
     expect(a.logs[0].latency_ms).toBe(0);
     expect(a.stats[0]).toMatchObject({ count: 3, error_count: 0, p50_ms: 0, p95_ms: 0 });
+    expect(a.total).toBeNull();
+    expect(toAnalytics({ total: '7' }).total).toBe(7);
   });
 });
 
@@ -198,7 +200,6 @@ describe('ApiClient', () => {
     expect(calls[0].url).toBe('/events/pictures');
     expect(JSON.parse(calls[0].body!)).toEqual({ title: 't', base64: 'iVBORw0KGgo=' });
     expect(r.data.id).toBe('p 1');
-    expect(client.rawUrl('p 1')).toBe('/events/pictures/p%201/raw?access_token=a1');
   });
 
   it('passes the page token and deletes by id', async () => {
@@ -207,11 +208,11 @@ describe('ApiClient', () => {
     await client.listPictures(5, 'abc=');
     const del = await client.deletePicture('p1');
     expect(del.data).toBeNull();
-    await client.analytics(50);
+    await client.analytics({ limit: 50, transport: 'grpc', method: 'ListPictures' });
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       'GET /rest/pictures?page_size=5&page_token=abc%3D',
       'DELETE /rest/pictures/p1',
-      'GET /rest/analytics?limit=50',
+      'GET /rest/analytics?limit=50&transport=grpc&method=ListPictures',
     ]);
   });
 
@@ -221,5 +222,78 @@ describe('ApiClient', () => {
       sender: () => Promise.reject(new TypeError('fetch failed')),
     });
     await expect(client.me()).rejects.toMatchObject({ status: 0, code: 'UNAVAILABLE' });
+  });
+});
+
+describe('images', () => {
+  function blobClient(statuses: number[]) {
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    const blobSender = vi.fn(async (req: { url: string; headers: Record<string, string> }) => {
+      seen.push(req);
+      const status = statuses.shift() ?? 200;
+      const body = status === 200 ? new Blob([new Uint8Array([1, 2, 3])], { type: 'image/webp' }) : new Blob(['{}']);
+      return { status, header: () => null, blob: body };
+    });
+    const { sender } = fakeSender((req) => (req.url.endsWith('/refresh') ? { status: 200, body: pair(2) } : { status: 404 }));
+    const client = new ApiClient({ getTransport: () => 'grpc', sender, blobSender });
+    client.setTokens(pair(1));
+    return { client, seen };
+  }
+
+  it('sends the token in the Authorization header, never in the URL', async () => {
+    const { client, seen } = blobClient([200]);
+    const r = await client.image('p 1', 'thumbnail');
+    expect(r.data.size).toBe(3);
+    expect(seen[0].url).toBe('/grpc/pictures/p%201/thumbnail');
+    expect(seen[0].url).not.toMatch(/token|a1/);
+    expect(seen[0].headers.Authorization).toBe('Bearer a1');
+  });
+
+  it('refreshes once on 401 and retries with the new token', async () => {
+    const { client, seen } = blobClient([401, 200]);
+    await client.image('p1', 'raw');
+    expect(seen.map((s) => s.headers.Authorization)).toEqual(['Bearer a1', 'Bearer a2']);
+    expect(seen[1].url).toBe('/grpc/pictures/p1/raw');
+  });
+
+  it('turns an error answer into an ApiError', async () => {
+    const { client } = blobClient([404]);
+    await expect(client.image('gone', 'raw')).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('per-call transport and analytics time window', () => {
+  it('overrides the transport for one call and keeps quiet calls out of onCall', async () => {
+    const { client, calls, onCall } = makeClient(() => ({ status: 200, body: { id: 'u', username: 'x' } }));
+    client.setTokens(pair(1));
+    await client.me({ transport: 'events', quiet: true });
+    await client.listPictures(1, '', { transport: 'grpc' });
+    expect(calls.map((c) => c.url)).toEqual(['/events/me', '/grpc/pictures?page_size=1']);
+    expect(onCall).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends since, and asks again without it when the gateway does not know the field', async () => {
+    const { client, calls } = makeClient((req) =>
+      req.url.includes('since=')
+        ? { status: 400, body: { error: { code: 'INVALID_ARGUMENT', message: "unknown field 'since'; expected one of: limit" } } }
+        : { status: 200, body: { logs: [] } },
+    );
+    client.setTokens(pair(1));
+    const since = '2024-01-01T00:00:00.000Z';
+    await client.analytics({ limit: 500, since });
+    await client.analytics({ limit: 500, since });
+    expect(calls.map((c) => c.url)).toEqual([
+      '/rest/analytics?limit=500&since=2024-01-01T00%3A00%3A00.000Z',
+      '/rest/analytics?limit=500',
+      '/rest/analytics?limit=500',
+    ]);
+  });
+
+  it('keeps since when the gateway accepts it', async () => {
+    const { client, calls } = makeClient(() => ({ status: 200, body: { logs: [] } }));
+    client.setTokens(pair(1));
+    await client.analytics({ limit: 10, since: '2024-01-01T00:00:00Z' });
+    expect(calls[0].url).toBe('/rest/analytics?limit=10&since=2024-01-01T00%3A00%3A00Z');
+    expect(client.sinceSupported).toBe(true);
   });
 });

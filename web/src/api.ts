@@ -40,6 +40,9 @@ export interface PictureMeta {
   content_type: string;
   size: number;
   created_at: string;
+  /** Pixel dimensions when the server reports them (0 otherwise). */
+  width: number;
+  height: number;
 }
 
 export interface Picture extends PictureMeta {
@@ -59,6 +62,7 @@ export interface CallLog {
   latency_ms: number;
   user_id: string;
   time: string;
+  request_id: string;
 }
 
 export interface CallStats {
@@ -74,6 +78,8 @@ export interface CallStats {
 export interface AnalyticsData {
   logs: CallLog[];
   stats: CallStats[];
+  /** Every call of the window matching the filters, when the gateway says (newer gateways do). */
+  total: number | null;
 }
 
 /** What the client measured about one HTTP call. */
@@ -150,6 +156,8 @@ export function toPictureMeta(v: unknown): PictureMeta {
     content_type: str(o.content_type),
     size: num(o.size),
     created_at: str(o.created_at),
+    width: num(o.width),
+    height: num(o.height),
   };
 }
 export function toPicture(v: unknown): Picture {
@@ -172,6 +180,7 @@ export function toAnalytics(v: unknown): AnalyticsData {
         latency_ms: num(x.latency_ms),
         user_id: str(x.user_id),
         time: str(x.time),
+        request_id: str(x.request_id),
       };
     }),
     stats: arr(o.stats).map((s) => {
@@ -186,6 +195,7 @@ export function toAnalytics(v: unknown): AnalyticsData {
         p95_ms: num(x.p95_ms),
       };
     }),
+    total: 'total' in o ? num(o.total) : null,
   };
 }
 
@@ -287,12 +297,46 @@ export const xhrSender: Sender = (req) =>
     xhr.send(req.body ?? null);
   });
 
+/** A GET whose answer is kept as bytes (images); abortable when the screen goes away. */
+export interface BlobRequest {
+  url: string;
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+}
+export interface BlobResponse {
+  status: number;
+  header(name: string): string | null;
+  blob: Blob;
+}
+export type BlobSender = (req: BlobRequest) => Promise<BlobResponse>;
+
+export const fetchBlobSender: BlobSender = async (req) => {
+  const res = await fetch(req.url, { headers: req.headers, signal: req.signal });
+  const blob = await res.blob();
+  return { status: res.status, header: (n) => res.headers.get(n), blob };
+};
+
+function blobText(b: Blob): Promise<string> {
+  if (typeof b.text === 'function') return b.text();
+  return new Promise((resolve) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result ?? ''));
+    r.onerror = () => resolve('');
+    r.readAsText(b);
+  });
+}
+
+function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === 'AbortError';
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface ClientOptions {
   getTransport: () => Transport;
   sender?: Sender;
   uploadSender?: Sender;
+  blobSender?: BlobSender;
   now?: () => number;
   /** Called whenever the token pair changes (null: signed out). */
   onTokens?: (pair: TokenPair | null) => void;
@@ -300,18 +344,35 @@ export interface ClientOptions {
   onCall?: (meta: CallMeta) => void;
 }
 
-interface CallOptions<T> {
+export interface CallOptions<T> {
   body?: unknown;
   auth?: boolean;
   parse: (v: unknown) => T;
   upload?: (loaded: number, total: number) => void;
   retried?: boolean;
+  /** Overrides the chosen transport for this call (the transport race). */
+  transport?: Transport;
+  /** Not reported to onCall (calls the user did not ask for one by one, e.g. a race). */
+  quiet?: boolean;
+}
+
+export type ImageKind = 'thumbnail' | 'raw';
+
+export interface AnalyticsQuery {
+  limit: number;
+  transport?: string;
+  service?: string;
+  method?: string;
+  /** RFC 3339; only calls at or after it. */
+  since?: string;
 }
 
 export class ApiClient {
   accessToken = '';
   refreshToken = '';
   private refreshing: Promise<ApiResult<TokenPair>> | null = null;
+  /** False once the gateway refused `since` as an unknown analytics field (older servers). */
+  sinceSupported = true;
   private readonly opts: ClientOptions;
 
   constructor(opts: ClientOptions) {
@@ -336,7 +397,7 @@ export class ApiClient {
 
   /** One HTTP call with JSON in/out; on 401 tries one refresh and retries, else signs out. */
   async call<T>(method: string, path: string, o: CallOptions<T>): Promise<ApiResult<T>> {
-    const transport = this.transport;
+    const transport = o.transport ?? this.transport;
     const auth = o.auth ?? true;
     const headers: Record<string, string> = { Accept: 'application/json' };
     let body: string | undefined;
@@ -364,19 +425,10 @@ export class ApiClient {
       durationMs: now() - start,
       upstreamMs: parseServerTiming(raw.header('Server-Timing')),
     };
-    this.opts.onCall?.(meta);
+    if (!o.quiet) this.opts.onCall?.(meta);
 
     if (raw.status === 401 && auth) {
-      if (!o.retried && this.refreshToken) {
-        let refreshed = false;
-        try {
-          await this.refresh();
-          refreshed = true;
-        } catch (e) {
-          if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) throw e;
-        }
-        if (refreshed) return this.call(method, path, { ...o, retried: true });
-      }
+      if (!o.retried && (await this.refreshAfter401())) return this.call(method, path, { ...o, retried: true });
       this.setTokens(null);
       throw errorFromResponse(raw.status, raw.text, meta);
     }
@@ -390,6 +442,53 @@ export class ApiClient {
       }
     }
     return { data: o.parse(json), meta };
+  }
+
+  /** After a 401: true when a refresh succeeded (retry), false when the session is over. */
+  private async refreshAfter401(): Promise<boolean> {
+    if (!this.refreshToken) return false;
+    try {
+      await this.refresh();
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 0 || e.status >= 500)) throw e;
+      return false;
+    }
+  }
+
+  /**
+   * Image bytes with the access token in the Authorization header, never in the URL (URLs end up in
+   * history, caches and proxy logs). Not reported to onCall: a gallery page loads dozens.
+   */
+  async image(id: string, kind: ImageKind, signal?: AbortSignal, retried = false): Promise<ApiResult<Blob>> {
+    const transport = this.transport;
+    const path = `/pictures/${encodeURIComponent(id)}/${kind}`;
+    const headers: Record<string, string> = { Accept: 'image/*' };
+    if (this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
+    const now = this.opts.now ?? (() => performance.now());
+    const start = now();
+    let raw: BlobResponse;
+    try {
+      raw = await (this.opts.blobSender ?? fetchBlobSender)({ url: `/${transport}${path}`, headers, signal });
+    } catch (e) {
+      if (isAbort(e)) throw e;
+      throw new ApiError(0, 'UNAVAILABLE', FALLBACK_MESSAGES[0]);
+    }
+    const meta: CallMeta = {
+      transport,
+      servedBy: raw.header('X-Trident-Transport') || transport,
+      method: 'GET',
+      path,
+      status: raw.status,
+      durationMs: now() - start,
+      upstreamMs: parseServerTiming(raw.header('Server-Timing')),
+    };
+    if (raw.status === 401) {
+      if (!retried && (await this.refreshAfter401())) return this.image(id, kind, signal, true);
+      this.setTokens(null);
+    }
+    if (raw.status < 200 || raw.status >= 300) throw errorFromResponse(raw.status, await blobText(raw.blob), meta);
+    return { data: raw.blob, meta };
   }
 
   // --- auth ---------------------------------------------------------------------------------
@@ -431,8 +530,8 @@ export class ApiClient {
     }
   }
 
-  me(): Promise<ApiResult<User>> {
-    return this.call('GET', '/me', { parse: toUser });
+  me(o: Pick<CallOptions<User>, 'transport' | 'quiet'> = {}): Promise<ApiResult<User>> {
+    return this.call('GET', '/me', { parse: toUser, ...o });
   }
 
   async deleteMe(): Promise<ApiResult<null>> {
@@ -455,10 +554,14 @@ export class ApiClient {
     });
   }
 
-  listPictures(pageSize = 20, pageToken = ''): Promise<ApiResult<PictureList>> {
+  listPictures(
+    pageSize = 20,
+    pageToken = '',
+    o: Pick<CallOptions<PictureList>, 'transport' | 'quiet'> = {},
+  ): Promise<ApiResult<PictureList>> {
     const q = new URLSearchParams({ page_size: String(pageSize) });
     if (pageToken) q.set('page_token', pageToken);
-    return this.call('GET', `/pictures?${q}`, { parse: toPictureList });
+    return this.call('GET', `/pictures?${q}`, { parse: toPictureList, ...o });
   }
 
   getPicture(id: string): Promise<ApiResult<Picture>> {
@@ -469,15 +572,25 @@ export class ApiClient {
     return this.call('DELETE', `/pictures/${encodeURIComponent(id)}`, { parse: () => null });
   }
 
-  /** URL for <img src>: images cannot send headers, so the access token goes in the query. */
-  rawUrl(id: string): string {
-    const q = new URLSearchParams({ access_token: this.accessToken });
-    return `/${this.transport}/pictures/${encodeURIComponent(id)}/raw?${q}`;
-  }
-
   // --- analytics ----------------------------------------------------------------------------
 
-  analytics(limit = 50): Promise<ApiResult<AnalyticsData>> {
-    return this.call('GET', `/analytics?limit=${limit}`, { parse: toAnalytics });
+  /**
+   * Latest calls and per-method stats. `since` is sent while the gateway accepts it; a gateway that
+   * refuses it as an unknown field is asked again without it (the caller filters by time itself).
+   */
+  async analytics(query: AnalyticsQuery): Promise<ApiResult<AnalyticsData>> {
+    const q = new URLSearchParams({ limit: String(query.limit) });
+    for (const k of ['transport', 'service', 'method'] as const) if (query[k]) q.set(k, query[k]);
+    if (query.since && this.sinceSupported) {
+      const withSince = new URLSearchParams(q);
+      withSince.set('since', query.since);
+      try {
+        return await this.call('GET', `/analytics?${withSince}`, { parse: toAnalytics });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 400 && /unknown field 'since'/.test(e.message))) throw e;
+        this.sinceSupported = false;
+      }
+    }
+    return this.call('GET', `/analytics?${q}`, { parse: toAnalytics });
   }
 }

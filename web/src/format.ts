@@ -1,9 +1,11 @@
 // Formatting and small statistics helpers for the screens.
-import type { CallLog, CallStats } from './api';
-
+/**
+ * Binary units with up to two decimals, trailing zeros dropped: "10.49 MiB", "1.5 KiB", "10 MiB".
+ * Every screen uses this one function, so a size reads the same next to a limit.
+ */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—';
-  if (n < 1024) return `${n} B`;
+  if (n < 1024) return `${Math.round(n)} B`;
   const units = ['KiB', 'MiB', 'GiB'];
   let v = n / 1024;
   let i = 0;
@@ -11,7 +13,22 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return `${Number(v.toFixed(2))} ${units[i]}`;
+}
+
+/** "PNG" from "image/png"; the subtype in capitals, or '—'. */
+export function formatType(contentType: string): string {
+  const sub = contentType.split(';')[0].split('/')[1]?.trim();
+  if (!sub) return '—';
+  return sub === 'jpeg' ? 'JPEG' : sub.toUpperCase();
+}
+
+/** Short date for a tile: "21 Nov 2026, 13:05". */
+export function formatShortDate(iso: string, locale?: string): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function formatMs(ms: number | null | undefined): string {
@@ -37,47 +54,6 @@ export function percentile(values: number[], p: number): number {
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
   return s[lo] + (s[hi] - s[lo]) * (rank - lo);
-}
-
-export interface TransportSummary {
-  transport: string;
-  count: number;
-  errors: number;
-  p50: number;
-  p95: number;
-  /** How many log lines the percentiles come from. */
-  samples: number;
-}
-
-/**
- * Per transport: call counts from `stats` (all calls), p50/p95 from the latencies in `logs`
- * (percentiles cannot be merged across methods, so they come from the raw latest calls); when a
- * transport has stats but no logs, the count-weighted mean of its methods' percentiles is used.
- */
-export function summarizeByTransport(stats: CallStats[], logs: CallLog[]): TransportSummary[] {
-  const names = new Set<string>();
-  stats.forEach((s) => names.add(s.transport));
-  logs.forEach((l) => names.add(l.transport));
-  const order = ['rest', 'grpc', 'events'];
-  const sorted = [...names].sort((a, b) => {
-    const ia = order.indexOf(a);
-    const ib = order.indexOf(b);
-    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-  });
-  return sorted.map((t) => {
-    const st = stats.filter((s) => s.transport === t);
-    const lat = logs.filter((l) => l.transport === t).map((l) => l.latency_ms);
-    let count = st.reduce((a, s) => a + s.count, 0);
-    const errors = st.reduce((a, s) => a + s.error_count, 0);
-    if (st.length === 0) count = lat.length;
-    let p50 = percentile(lat, 50);
-    let p95 = percentile(lat, 95);
-    if (lat.length === 0 && count > 0) {
-      p50 = st.reduce((a, s) => a + s.p50_ms * s.count, 0) / count;
-      p95 = st.reduce((a, s) => a + s.p95_ms * s.count, 0) / count;
-    }
-    return { transport: t, count, errors, p50, p95, samples: lat.length };
-  });
 }
 
 /** Scales a value to a bar width in percent of `max` (at least 1% for non-zero values). */

@@ -1,9 +1,18 @@
 // App-wide state: the API client, the chosen transport, the signed-in user and the last call.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { ApiClient, ApiError, type CallMeta, type TokenPair, type Transport, type User } from './api';
+import { ApiClient, ApiError, type CallMeta, type PictureMeta, type TokenPair, type Transport, type User } from './api';
 import { loadRefreshToken, loadTransport, saveRefreshToken, saveTransport } from './prefs';
 
 export type SessionStatus = 'loading' | 'signedIn' | 'signedOut';
+
+/** What the gallery had loaded, so coming back from a picture shows it at once, scrolled as left. */
+export interface GalleryState {
+  /** `${user id}:${transport}`: a cache of another user or transport is not used. */
+  key: string;
+  items: PictureMeta[];
+  next: string;
+  scrollY: number;
+}
 
 export interface Session {
   client: ApiClient;
@@ -12,8 +21,8 @@ export interface Session {
   transport: Transport;
   setTransport: (t: Transport) => void;
   lastCall: CallMeta | null;
-  /** Result of the /me call that established the session (for showing its transport/time). */
-  meCall: CallMeta | null;
+  /** Kept across screens; null when nothing is kept (after an upload it is dropped). */
+  gallery: { current: GalleryState | null };
   signIn: (kind: 'login' | 'signup', username: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
   deleteAccount: () => Promise<void>;
@@ -35,7 +44,7 @@ export function SessionProvider({ children, client: given }: { children: ReactNo
   const [status, setStatus] = useState<SessionStatus>('loading');
   const [user, setUser] = useState<User | null>(null);
   const [lastCall, setLastCall] = useState<CallMeta | null>(null);
-  const [meCall, setMeCall] = useState<CallMeta | null>(null);
+  const gallery = useRef<GalleryState | null>(null);
   const [notice, setNotice] = useState('');
   const [tokenVersion, setTokenVersion] = useState(0);
   const expiresIn = useRef(0);
@@ -51,6 +60,7 @@ export function SessionProvider({ children, client: given }: { children: ReactNo
       setTokenVersion((v) => v + 1);
       if (!pair) {
         setUser(null);
+        gallery.current = null;
         if (statusRef.current === 'signedIn' && !leaving.current) setNotice('Your session ended; please sign in again.');
         statusRef.current = 'signedOut';
         setStatus('signedOut');
@@ -72,7 +82,6 @@ export function SessionProvider({ children, client: given }: { children: ReactNo
 
   const loadUser = useCallback(async () => {
     const r = await client.me();
-    setMeCall(r.meta);
     setUser(r.data);
     setStatus('signedIn');
     setNotice('');
@@ -102,7 +111,7 @@ export function SessionProvider({ children, client: given }: { children: ReactNo
     };
   }, [client, loadUser]);
 
-  // Refresh the access token shortly before it expires (thumbnail URLs carry it).
+  // Refresh the access token shortly before it expires, so image loads rarely meet a 401.
   useEffect(() => {
     if (status !== 'signedIn' || !client.refreshToken || !(expiresIn.current > 0)) return;
     const ms = Math.max(5_000, (expiresIn.current - 30) * 1000);
@@ -154,13 +163,11 @@ export function SessionProvider({ children, client: given }: { children: ReactNo
     transport,
     setTransport,
     lastCall,
-    meCall,
+    gallery,
     signIn,
     signOut,
     deleteAccount,
     notice,
   };
-  // tokenVersion is part of the value's identity so that consumers re-render with fresh raw URLs.
-  void tokenVersion;
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -5,6 +5,7 @@ import {
   detectImageType,
   MAX_PICTURE_BYTES,
   validatePassword,
+  tooLargeMessage,
   validateTitle,
   validateUsername,
 } from './validation';
@@ -35,6 +36,15 @@ describe('validatePassword', () => {
     expect(validatePassword('')).toMatch(/Enter/);
     expect(validatePassword('1234567')).toMatch(/at least 8/);
     expect(validatePassword('12345678')).toBe('');
+  });
+  it('refuses a password containing the username, in any case', () => {
+    expect(validatePassword('xxAlice-2024', 'alice')).toMatch(/must not contain your username/);
+    expect(validatePassword('correct-horse-42', 'alice')).toBe('');
+    expect(validatePassword('ab-password', 'ab')).toBe(''); // too short a name to judge
+  });
+  it('states a too-large size precisely next to the limit', () => {
+    expect(tooLargeMessage(Math.round(10.49 * 1024 * 1024))).toBe('The file is 10.49 MiB, larger than the 10 MiB limit.');
+    expect(tooLargeMessage(10 * 1024 * 1024 + 1)).toBe('The file is 10,485,761 bytes, larger than the 10 MiB limit.');
   });
 });
 

@@ -1,4 +1,5 @@
 // Client-side checks mirroring the API's rules, so most mistakes are caught before sending.
+import { formatBytes } from './format';
 
 export const USERNAME_RE = /^[A-Za-z0-9_.@+-]{3,64}$/;
 export const PASSWORD_MIN = 8;
@@ -14,10 +15,25 @@ export function validateUsername(username: string): string {
   return '';
 }
 
-export function validatePassword(password: string): string {
+/** Shown on the sign-up form from the start, not only after a refusal. */
+export const PASSWORD_RULE = `At least ${PASSWORD_MIN} characters, not a common password, and not containing your username.`;
+
+/** Length and username checks; whether a password is too common is the server's to say. */
+export function validatePassword(password: string, username = ''): string {
   if (password.length === 0) return 'Enter a password.';
   if (password.length < PASSWORD_MIN) return `The password must be at least ${PASSWORD_MIN} characters.`;
+  if (username.length >= 3 && password.toLowerCase().includes(username.toLowerCase()))
+    return 'The password must not contain your username.';
   return '';
+}
+
+export const MAX_PICTURE_TEXT = formatBytes(MAX_PICTURE_BYTES);
+
+/** "The file is 10.49 MiB, larger than the 10 MiB limit." with the size never reading as the limit. */
+export function tooLargeMessage(size: number): string {
+  let shown = formatBytes(size);
+  if (shown === MAX_PICTURE_TEXT) shown = `${size.toLocaleString('en')} bytes`;
+  return `The file is ${shown}, larger than the ${MAX_PICTURE_TEXT} limit.`;
 }
 
 export function validateTitle(title: string): string {
@@ -67,7 +83,7 @@ export interface FileCheck {
 export async function checkPictureFile(file: Blob & { name?: string }): Promise<FileCheck> {
   if (file.size === 0) return { ok: false, type: null, error: 'The file is empty.' };
   if (file.size > MAX_PICTURE_BYTES)
-    return { ok: false, type: null, error: 'The file is larger than 10 MiB and cannot be uploaded.' };
+    return { ok: false, type: null, error: tooLargeMessage(file.size) };
   const type = detectImageType(await readBytes(file.slice(0, 12)));
   if (!type) return { ok: false, type: null, error: 'Not an image: only PNG, JPEG, GIF and WebP files are accepted.' };
   return { ok: true, type, error: '' };

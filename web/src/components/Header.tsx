@@ -1,4 +1,5 @@
-import { NavLink } from 'react-router-dom';
+import { useEffect, useState } from 'react';
+import { NavLink, useLocation } from 'react-router-dom';
 import { TRANSPORTS, TRANSPORT_LABELS } from '../api';
 import { useSession } from '../session';
 import { formatMs } from '../format';
@@ -27,48 +28,75 @@ export function TransportSwitch() {
   );
 }
 
+/**
+ * One row at any width: brand, transport switch and, signed in, the pages and the user. Below 1000 px
+ * the pages and the user move into a menu opened by a button, so the row still fits 320 px.
+ */
 export function Header() {
   const { status, user, signOut, lastCall } = useSession();
+  const [open, setOpen] = useState(false);
+  const { pathname } = useLocation();
+  const signedIn = status === 'signedIn' && user !== null;
+
+  useEffect(() => setOpen(false), [pathname, signedIn]);
+
   return (
-    <header className="app-header">
+    <header className="app-header" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
       <div className="brand">
         <NavLink to="/" aria-label="Trident home">
           Trident
         </NavLink>
       </div>
-      {status === 'signedIn' ? (
-        <nav aria-label="Main">
-          <NavLink to="/gallery" data-testid="nav-gallery">
-            Gallery
-          </NavLink>
-          <NavLink to="/upload" data-testid="nav-upload">
-            Upload
-          </NavLink>
-          <NavLink to="/analytics" data-testid="nav-analytics">
-            Analytics
-          </NavLink>
-          <NavLink to="/account" data-testid="nav-account">
-            Account
-          </NavLink>
-        </nav>
-      ) : null}
       <TransportSwitch />
-      <div className="header-end">
-        {lastCall ? (
-          <span className="last-call" data-testid="last-call" title="Last API call">
-            {transportLabel(lastCall.servedBy)} · {formatMs(lastCall.durationMs)}
-          </span>
+      {signedIn ? (
+        <button
+          type="button"
+          className="menu-button"
+          aria-expanded={open}
+          aria-controls="header-menu"
+          onClick={() => setOpen((o) => !o)}
+          data-testid="menu-button"
+        >
+          <span aria-hidden="true" className="menu-icon">
+            ☰
+          </span>{' '}
+          Menu
+        </button>
+      ) : null}
+      <div id="header-menu" className={`header-menu${open ? ' open' : ''}`} data-testid="header-menu">
+        {signedIn ? (
+          <nav aria-label="Main">
+            <NavLink to="/gallery" data-testid="nav-gallery">
+              Gallery
+            </NavLink>
+            <NavLink to="/upload" data-testid="nav-upload">
+              Upload
+            </NavLink>
+            <NavLink to="/analytics" data-testid="nav-analytics">
+              Analytics
+            </NavLink>
+            <NavLink to="/account" data-testid="nav-account">
+              Account
+            </NavLink>
+          </nav>
         ) : null}
-        {status === 'signedIn' && user ? (
-          <>
-            <span className="user" data-testid="current-user">
-              {user.username}
+        <div className="header-end">
+          {lastCall ? (
+            <span className="last-call" data-testid="last-call" title="Last API call">
+              Last call: {transportLabel(lastCall.servedBy)} · {formatMs(lastCall.durationMs)}
             </span>
-            <button type="button" onClick={() => void signOut()} data-testid="sign-out">
-              Sign out
-            </button>
-          </>
-        ) : null}
+          ) : null}
+          {signedIn ? (
+            <>
+              <span className="user" title={user.username} data-testid="current-user">
+                {user.username}
+              </span>
+              <button type="button" onClick={() => void signOut()} data-testid="sign-out">
+                Sign out
+              </button>
+            </>
+          ) : null}
+        </div>
       </div>
     </header>
   );

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { ApiError, TRANSPORT_LABELS } from '../api';
 import { useSession } from '../session';
-import { validatePassword, validateUsername } from '../validation';
+import { PASSWORD_RULE, validatePassword, validateUsername } from '../validation';
 
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const { signIn, notice, transport } = useSession();
@@ -15,7 +15,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
 
   const usernameError = validateUsername(username);
   // On sign-in only emptiness is checked: older accounts must still be able to sign in.
-  const passwordError = mode === 'signup' ? validatePassword(password) : password ? '' : 'Enter a password.';
+  const passwordError = mode === 'signup' ? validatePassword(password, username) : password ? '' : 'Enter a password.';
   const showUser = (touched.username || submitted) && usernameError;
   const showPass = (touched.password || submitted) && passwordError;
   const title = mode === 'signup' ? 'Create an account' : 'Sign in';
@@ -73,11 +73,16 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
             onChange={(e) => setPassword(e.target.value)}
             onBlur={() => setTouched((t) => ({ ...t, password: true }))}
             aria-invalid={showPass ? true : undefined}
-            aria-describedby="password-help"
+            aria-describedby={mode === 'signup' ? 'password-rule password-help' : 'password-help'}
             data-testid="password"
           />
-          <small id="password-help" className={showPass ? 'error' : 'help'} data-testid="password-error">
-            {showPass || (mode === 'signup' ? 'At least 8 characters' : '')}
+          {mode === 'signup' ? (
+            <small id="password-rule" className="help" data-testid="password-rule">
+              {PASSWORD_RULE}
+            </small>
+          ) : null}
+          <small id="password-help" className="error" data-testid="password-error">
+            {showPass || ''}
           </small>
         </div>
         {serverError ? (

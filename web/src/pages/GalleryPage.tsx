@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { Link } from 'react-router-dom';
-import { ApiError, type CallMeta, type Picture, type PictureMeta } from '../api';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Link, useLocation } from 'react-router-dom';
+import { ApiError, type CallMeta, type PictureMeta } from '../api';
 import { CallInfo } from '../components/CallInfo';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { formatBytes, formatDate } from '../format';
+import { formatBytes, formatShortDate, formatType } from '../format';
+import { useImageBlob, useSeen } from '../imageBlob';
 import { useSession } from '../session';
 
 export const PAGE_SIZE = 20;
@@ -22,20 +23,41 @@ export function mergePictures(current: PictureMeta[], page: PictureMeta[]): Pict
     .map((x) => x.p);
 }
 
+function Thumbnail({ picture }: { picture: PictureMeta }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  const seen = useSeen(ref);
+  const img = useImageBlob(picture.id, 'thumbnail', seen);
+  return (
+    <span className="thumb" ref={ref} aria-busy={!img.url && !img.error}>
+      {img.url ? (
+        // The link around it is named by the title next to it.
+        <img src={img.url} alt="" data-testid="thumbnail" data-bytes={img.bytes} />
+      ) : img.error ? (
+        <span className="thumb-missing" data-testid="thumbnail-error">
+          No preview
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
 export function GalleryPage() {
-  const { client, transport } = useSession();
-  const [items, setItems] = useState<PictureMeta[]>([]);
-  const [next, setNext] = useState('');
+  const { client, transport, user, gallery } = useSession();
+  const cacheKey = `${user?.id ?? ''}:${transport}`;
+  const cached = gallery.current?.key === cacheKey ? gallery.current : null;
+  const [items, setItems] = useState<PictureMeta[]>(cached?.items ?? []);
+  const [next, setNext] = useState(cached?.next ?? '');
   const [loading, setLoading] = useState(false);
-  const [loaded, setLoaded] = useState(false);
+  const [loaded, setLoaded] = useState(cached !== null);
   const [error, setError] = useState('');
   const [meta, setMeta] = useState<CallMeta | null>(null);
-  const [openId, setOpenId] = useState<string | null>(null);
   const [toDelete, setToDelete] = useState<PictureMeta | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState('');
-  const [status, setStatus] = useState('');
+  const deletedHere = (useLocation().state as { deleted?: string } | null)?.deleted;
+  const [status, setStatus] = useState(deletedHere ? `Deleted “${deletedHere}”.` : '');
   const generation = useRef(0);
+  const restoredScroll = useRef(cached?.scrollY ?? 0);
 
   const load = useCallback(
     async (token: string) => {
@@ -60,13 +82,37 @@ export function GalleryPage() {
     [client],
   );
 
-  useEffect(() => {
+  const reload = useCallback(() => {
     generation.current++;
     setItems([]);
     setNext('');
     setLoaded(false);
     void load('');
-  }, [load, transport]);
+  }, [load]);
+
+  // A kept list for this user and transport is shown as it was; otherwise (or on a switch) load anew.
+  const shownKey = useRef(cached ? cacheKey : '');
+  useEffect(() => {
+    if (shownKey.current === cacheKey) return;
+    shownKey.current = cacheKey;
+    reload();
+  }, [cacheKey, reload]);
+
+  // Keep the list for the way back from a picture.
+  useEffect(() => {
+    gallery.current = { key: cacheKey, items, next, scrollY: gallery.current?.scrollY ?? 0 };
+  }, [gallery, cacheKey, items, next]);
+  useEffect(() => {
+    const onScroll = () => {
+      if (gallery.current) gallery.current.scrollY = window.scrollY;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, [gallery]);
+  useLayoutEffect(() => {
+    if (restoredScroll.current > 0) window.scrollTo(0, restoredScroll.current);
+    restoredScroll.current = 0;
+  }, []);
 
   async function confirmDelete() {
     if (!toDelete) return;
@@ -77,7 +123,6 @@ export function GalleryPage() {
       setItems((cur) => cur.filter((p) => p.id !== toDelete.id));
       setMeta(r.meta);
       setStatus(`Deleted “${toDelete.title}”.`);
-      if (openId === toDelete.id) setOpenId(null);
       setToDelete(null);
     } catch (e) {
       setDeleteError(message(e));
@@ -86,11 +131,13 @@ export function GalleryPage() {
     }
   }
 
+  const count = `${items.length} ${items.length === 1 ? 'picture' : 'pictures'}`;
+
   return (
     <main data-testid="gallery-page">
       <div className="page-head">
         <h1>Gallery</h1>
-        <button type="button" onClick={() => { generation.current++; void load(''); }} disabled={loading} data-testid="gallery-reload">
+        <button type="button" onClick={reload} disabled={loading} data-testid="gallery-reload">
           Reload
         </button>
       </div>
@@ -111,39 +158,60 @@ export function GalleryPage() {
       <ul className="grid" data-testid="gallery-grid" aria-label="Pictures" aria-busy={loading}>
         {items.map((p) => (
           <li key={p.id} className="tile" data-testid="gallery-item" data-id={p.id}>
-            <button type="button" className="thumb" onClick={() => setOpenId(p.id)} aria-label={`Open ${p.title}`} data-testid="open-picture">
-              <img loading="lazy" src={client.rawUrl(p.id)} alt={p.title} decoding="async" />
-            </button>
-            <div className="tile-foot">
-              <span className="tile-title" title={p.title} data-testid="picture-title">
+            <Link
+              to={`/pictures/${encodeURIComponent(p.id)}`}
+              state={{ picture: p }}
+              className="tile-link"
+              data-testid="open-picture"
+            >
+              <Thumbnail picture={p} />
+              <span className="tile-title" data-testid="picture-title">
                 {p.title}
+              </span>
+            </Link>
+            <div className="tile-foot">
+              <span className="tile-meta">
+                <time dateTime={p.created_at} data-testid="picture-date">
+                  {formatShortDate(p.created_at)}
+                </time>
+                <span>
+                  <span data-testid="picture-type">{formatType(p.content_type)}</span> ·{' '}
+                  <span data-testid="picture-size">{formatBytes(p.size)}</span>
+                </span>
+                {p.width > 0 && p.height > 0 ? (
+                  <span data-testid="picture-dimensions">
+                    {p.width} × {p.height} px
+                  </span>
+                ) : null}
               </span>
               <button
                 type="button"
-                className="icon danger"
+                className="icon danger delete"
                 onClick={() => setToDelete(p)}
                 aria-label={`Delete ${p.title}`}
                 data-testid="delete-picture"
               >
-                ✕
+                <span aria-hidden="true">✕</span>
               </button>
             </div>
           </li>
         ))}
       </ul>
-      {next ? (
-        <div className="center">
-          <button type="button" onClick={() => void load(next)} disabled={loading} data-testid="load-more">
-            {loading ? 'Loading…' : 'Load more'}
-          </button>
+      {items.length > 0 ? (
+        <div className="paging">
+          <p className="help" data-testid="gallery-count">
+            {next ? `${count} shown; there are more.` : `All ${count} shown.`}
+          </p>
+          {next ? (
+            <button type="button" onClick={() => void load(next)} disabled={loading} data-testid="load-more">
+              {loading ? 'Loading…' : `Load ${PAGE_SIZE} more`}
+            </button>
+          ) : null}
         </div>
       ) : loading ? (
         <p className="center" role="status">
           Loading…
         </p>
-      ) : null}
-      {openId ? (
-        <PictureViewer id={openId} onClose={() => setOpenId(null)} onDelete={(p) => setToDelete(p)} />
       ) : null}
       {toDelete ? (
         <ConfirmDialog
@@ -160,77 +228,5 @@ export function GalleryPage() {
         />
       ) : null}
     </main>
-  );
-}
-
-function PictureViewer({ id, onClose, onDelete }: { id: string; onClose: () => void; onDelete: (p: PictureMeta) => void }) {
-  const { client } = useSession();
-  const [pic, setPic] = useState<Picture | null>(null);
-  const [meta, setMeta] = useState<CallMeta | null>(null);
-  const [error, setError] = useState('');
-  const closeRef = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    let live = true;
-    setPic(null);
-    setError('');
-    client
-      .getPicture(id)
-      .then((r) => {
-        if (!live) return;
-        setPic(r.data);
-        setMeta(r.meta);
-      })
-      .catch((e) => live && setError(message(e)));
-    return () => {
-      live = false;
-    };
-  }, [client, id]);
-
-  useEffect(() => {
-    closeRef.current?.focus();
-  }, []);
-
-  const src = pic ? (pic.base64 ? `data:${pic.content_type || 'image/*'};base64,${pic.base64}` : client.rawUrl(pic.id)) : '';
-
-  return (
-    <div className="overlay" onKeyDown={(e) => e.key === 'Escape' && onClose()} onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="dialog viewer" role="dialog" aria-modal="true" aria-labelledby="viewer-title" data-testid="picture-viewer">
-        <div className="viewer-head">
-          <h2 id="viewer-title" data-testid="viewer-title">
-            {pic?.title ?? (error ? 'Picture' : 'Loading…')}
-          </h2>
-          <button type="button" ref={closeRef} onClick={onClose} aria-label="Close picture" data-testid="viewer-close">
-            Close
-          </button>
-        </div>
-        {error ? (
-          <p className="error" role="alert" data-testid="viewer-error">
-            {error}
-          </p>
-        ) : null}
-        {pic ? (
-          <>
-            <img className="full" src={src} alt={pic.title} data-testid="viewer-image" />
-            <dl className="meta">
-              <dt>Size</dt>
-              <dd data-testid="viewer-size">{formatBytes(pic.size)}</dd>
-              <dt>Type</dt>
-              <dd data-testid="viewer-type">{pic.content_type || '—'}</dd>
-              <dt>Uploaded</dt>
-              <dd data-testid="viewer-date">
-                <time dateTime={pic.created_at}>{formatDate(pic.created_at)}</time>
-              </dd>
-            </dl>
-            <CallInfo meta={meta} testId="viewer-call-info" />
-            <div className="actions">
-              <button type="button" className="danger" onClick={() => onDelete(pic)} data-testid="viewer-delete">
-                Delete…
-              </button>
-            </div>
-          </>
-        ) : null}
-      </div>
-    </div>
   );
 }

@@ -4,7 +4,7 @@ import { ApiError, type CallMeta } from '../api';
 import { CallInfo } from '../components/CallInfo';
 import { formatBytes } from '../format';
 import { useSession } from '../session';
-import { checkPictureFile, defaultTitle, fileToBase64, TITLE_MAX, validateTitle } from '../validation';
+import { checkPictureFile, defaultTitle, fileToBase64, MAX_PICTURE_TEXT, TITLE_MAX, validateTitle } from '../validation';
 
 type ItemState = 'checking' | 'invalid' | 'ready' | 'uploading' | 'done' | 'failed';
 
@@ -22,7 +22,7 @@ interface Item {
 let nextKey = 1;
 
 export function UploadPage() {
-  const { client } = useSession();
+  const { client, gallery } = useSession();
   const [items, setItems] = useState<Item[]>([]);
   const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -73,6 +73,7 @@ export function UploadPage() {
         update(item.key, { progress: total > 0 ? loaded / total : 0 }),
       );
       update(item.key, { state: 'done', progress: 1, meta: r.meta });
+      gallery.current = null; // the kept gallery list lacks this picture now
     } catch (e) {
       update(item.key, {
         state: 'failed',
@@ -138,7 +139,7 @@ export function UploadPage() {
             e.target.value = '';
           }}
         />
-        <p className="help">PNG, JPEG, GIF or WebP, up to 10 MiB each.</p>
+        <p className="help">PNG, JPEG, GIF or WebP, up to {MAX_PICTURE_TEXT} each.</p>
       </div>
 
       {items.length > 0 ? (
