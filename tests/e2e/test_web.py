@@ -110,7 +110,8 @@ def web_dist() -> Path:
 @pytest.fixture(scope="session")
 def axe_source() -> Path:
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `cd web && npm ci` (axe-core is a dev dependency of the web app)")
+        pytest.fail(f"{AXE} is missing: run `cd web && npm ci` (axe-core is a dev dependency of the web app)",
+                    pytrace=False)
     return AXE
 
 
