@@ -192,7 +192,8 @@ async def assert_screen_ok(page: Page, axe: Path, name: str) -> None:
             const r = await axe.run(document, { resultTypes: ['violations'] });
             return r.violations
               .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-              .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+              .map((v) => `${v.impact} ${v.id}: ${v.help} at `
+                          + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
         }"""
     )
     await screenshot(page, name)
@@ -218,7 +219,8 @@ async def analytics_numbers(page: Page) -> dict[str, Any]:
             return {
                 total: Number(total.dataset.count),
                 text: total.textContent,
-                cards: [...document.querySelectorAll('[data-testid=transport-card]')].map((c) => Number(c.dataset.count)),
+                cards: [...document.querySelectorAll('[data-testid=transport-card]')]
+                    .map((c) => Number(c.dataset.count)),
                 rows: document.querySelectorAll('[data-testid=analytics-row]').length,
                 rowsText: document.querySelector('[data-testid=analytics-rows-count]').textContent,
             };
@@ -348,7 +350,8 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     assert len(thumbs) == 2, f"expected the two thumbnails, got {sorted(thumbs)}"
     assert all(n > 0 for n in thumbs.values()), thumbs
     # The page holds exactly those bytes in its blobs.
-    in_page = await page.locator("[data-testid=thumbnail]").evaluate_all("imgs => imgs.map(i => Number(i.dataset.bytes))")
+    in_page = await page.locator("[data-testid=thumbnail]").evaluate_all(
+        "imgs => imgs.map(i => Number(i.dataset.bytes))")
     assert sorted(in_page) == sorted(thumbs.values())
     assert all(u.startswith(f"{page.url.split('/gallery')[0]}/{transport}/") for u in thumbs)
     assert all(traffic.image_auth[u].startswith("Bearer ") for u in thumbs)
@@ -416,7 +419,8 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     assert_numbers_add_up(numbers)
     await expect(page.get_by_test_id("chart-calls-time").locator("svg").first).to_be_visible()
     await expect(page.get_by_test_id("chart-errors-time").locator("svg").first).to_be_visible()
-    await expect(page.locator(f'[data-testid=method-row][data-transport="{transport}"][data-method="createpicture" i]')).to_be_visible()
+    method_row = f'[data-testid=method-row][data-transport="{transport}"][data-method="createpicture" i]'
+    await expect(page.locator(method_row)).to_be_visible()
     await assert_not_cut(page, "[data-testid=analytics-total], [data-testid=transport-card-count], .method-name")
     await assert_screen_ok(page, axe, f"{shot}-6-analytics")
 
@@ -425,7 +429,8 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     await page.get_by_test_id("filter-status").select_option("ok")
     await expect(cards).to_have_count(1)
     await expect(cards.first).to_have_attribute("data-transport", transport)
-    await expect(page.locator("[data-testid=analytics-row][data-status^='4'], [data-testid=analytics-row][data-status^='5']")).to_have_count(0)
+    failed_rows = "[data-testid=analytics-row][data-status^='4'], [data-testid=analytics-row][data-status^='5']"
+    await expect(page.locator(failed_rows)).to_have_count(0)
     await expect(page.get_by_test_id("analytics-refresh")).to_be_enabled()
     numbers = await analytics_numbers(page)
     assert numbers["total"] > 0 and numbers["cards"] == [numbers["total"]]
