@@ -57,6 +57,8 @@ proto: install ## regenerate api/gen (messages and typed clients), the OpenAPI, 
 	$(PY) -m tools.generate_clients
 	$(PY) -m tools.contract_docs
 	$(PY) -m tools.postman
+	test -d web/node_modules || (cd web && npm ci --no-audit --no-fund --loglevel=error)
+	cd web && npm run --silent api-types
 
 lint: install ## ruff and mypy over the hand-written Python
 	$(VENV)/bin/ruff check internal tools tests benchmarks

@@ -1,7 +1,10 @@
 // Typed client for the Trident gateway. Every call goes to `/{transport}/...` on the same origin;
 // the transport (rest | grpc | events) is read from `getTransport()` at call time.
 
-export type Transport = 'rest' | 'grpc' | 'events';
+import type { components, operations } from './api-schema';
+
+/** The `{transport}` of every public route, as the contract lists them. */
+export type Transport = operations['login']['parameters']['path']['transport'];
 export const TRANSPORTS: readonly Transport[] = ['rest', 'grpc', 'events'];
 export const TRANSPORT_LABELS: Record<Transport, string> = { rest: 'REST', grpc: 'gRPC', events: 'Events' };
 
@@ -9,71 +12,37 @@ export function isTransport(v: unknown): v is Transport {
   return typeof v === 'string' && (TRANSPORTS as readonly string[]).includes(v);
 }
 
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED'
-  | 'RESOURCE_EXHAUSTED'
-  | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED'
-  | 'INTERNAL'
-  | 'UNKNOWN';
+/** The error codes of the contract's one error model, and UNKNOWN for an answer that is not in it. */
+export type ErrorCode = components['schemas']['Error']['error']['code'] | 'UNKNOWN';
 
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: string;
-  expires_in: number;
-}
+// The messages of the contract, as the gateway's OpenAPI document states them: src/api-schema.ts is generated
+// from api/openapi/openapi.json (`npm run api-types`; api-schema.test.ts fails when it is stale). proto3 JSON
+// leaves out fields at their default value; these are the shapes the app reads once it has them all.
+type Schemas = components['schemas'];
 
-export interface User {
-  id: string;
-  username: string;
-}
+export type TokenPair = Required<Pick<Schemas['auth_TokenPair'], 'access_token' | 'refresh_token' | 'token_type' | 'expires_in'>>;
 
-export interface PictureMeta {
-  id: string;
-  title: string;
-  user_id: string;
-  content_type: string;
-  size: number;
-  created_at: string;
-  /** Pixel dimensions when the server reports them (0 otherwise). */
-  width: number;
-  height: number;
-}
+export type User = Required<Pick<Schemas['users_User'], 'id' | 'username'>>;
 
-export interface Picture extends PictureMeta {
-  base64: string;
-}
+/** A picture without its bytes; width and height are 0 when the server does not report them. */
+export type PictureMeta = Required<
+  Pick<Schemas['pictures_Picture'], 'id' | 'title' | 'user_id' | 'content_type' | 'size' | 'created_at' | 'width' | 'height'>
+>;
+
+export type Picture = PictureMeta & Required<Pick<Schemas['pictures_Picture'], 'base64'>>;
 
 export interface PictureList {
   pictures: PictureMeta[];
   next_page_token: string;
 }
 
-export interface CallLog {
-  transport: string;
-  service: string;
-  method: string;
-  status: number;
-  latency_ms: number;
-  user_id: string;
-  time: string;
-  request_id: string;
-}
+export type CallLog = Required<
+  Pick<Schemas['analytics_CallLog'], 'transport' | 'service' | 'method' | 'status' | 'latency_ms' | 'user_id' | 'time' | 'request_id'>
+>;
 
-export interface CallStats {
-  transport: string;
-  service: string;
-  method: string;
-  count: number;
-  error_count: number;
-  p50_ms: number;
-  p95_ms: number;
-}
+export type CallStats = Required<
+  Pick<Schemas['analytics_CallStats'], 'transport' | 'service' | 'method' | 'count' | 'error_count' | 'p50_ms' | 'p95_ms'>
+>;
 
 export interface AnalyticsData {
   logs: CallLog[];
