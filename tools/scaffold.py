@@ -226,14 +226,16 @@ def _wrapped(head: str, items: Sequence[str], tail: str, indent: str = "", paren
 def generate(root: Path) -> None:
     """What `make proto` runs, in `root`'s checkout (not in whichever one `trident` was installed from)."""
     steps = [
-        [sys.executable, "-m", "tools.protoc"],
-        [sys.executable, "-m", "tools.generate_clients"],
-        [sys.executable, "-m", "tools.contract_docs"],
-        [sys.executable, "-m", "tools.postman"],
+        ([sys.executable, "-m", "tools.protoc"], root),
+        ([sys.executable, "-m", "tools.generate_clients"], root),
+        ([sys.executable, "-m", "tools.contract_docs"], root),
+        ([sys.executable, "-m", "tools.postman"], root),
     ]
+    if (root / "web" / "node_modules").is_dir():  # the web app's API types, from the new OpenAPI document
+        steps.append((["npm", "run", "--silent", "api-types"], root / "web"))
     env = {**os.environ, "PYTHONPATH": str(root)}
-    for step in steps:
-        result = subprocess.run(step, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    for step, cwd in steps:
+        result = subprocess.run(step, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
         if result.returncode != 0:
             command = " ".join(step[1:3])
             raise ScaffoldError(f"`{command}` failed:\n{(result.stdout + result.stderr).strip()[-3000:]}")
