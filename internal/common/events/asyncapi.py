@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from internal.common.contract import Contract
+from internal.common.mq import dead_letter_topic
 from internal.common.contract.schema import Descriptor, collect_schemas, message_schema, schema_name
 
 _REF = "#/components/schemas/"
@@ -89,6 +90,14 @@ def asyncapi_document(contract: Contract, reply_topic: str, version: str) -> dic
         operations[f"publish_{topic.replace('.', '_')}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{topic.replace('.', '_')}"},
+        }
+    for topic in [*contract.services, *contract.topics]:
+        dlq = dead_letter_topic(topic)
+        channels[dlq.replace(".", "_")] = {
+            "address": dlq,
+            "description": f"Dead letters of `{topic}`: records that could not be decoded, or whose handling still "
+            "failed after its retries, with headers saying why, where from and after how many attempts "
+            "(`trident dlq list|replay`).",
         }
     schemas = collect_schemas(descriptors, _REF)
     schemas["Headers"] = _HEADERS
