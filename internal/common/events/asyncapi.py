@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from internal.common.contract import Contract
-from internal.common.mq import dead_letter_topic
 from internal.common.contract.schema import Descriptor, collect_schemas, message_schema, schema_name
+from internal.common.mq import dead_letter_topic
 
 _REF = "#/components/schemas/"
 
