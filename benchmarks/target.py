@@ -47,7 +47,9 @@ def gateway_headers(prepared: Prepared) -> dict[str, str]:
 def running_system(extra_env: dict[str, str] | None = None) -> Iterator[RunningSystem]:
     with tempfile.TemporaryDirectory(prefix="trident-bench-") as state:
         # One token serves the whole run, however long --rounds and --seconds make it.
-        env = {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600), **(extra_env or {})}
+        env = {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600),
+               # The raw echo's topics: the development broker creates none on demand.
+               "KAFKA_DEV_EXTRA_TOPICS": "bench.echo.requests,bench.echo.replies", **(extra_env or {})}
         system = start_system(Path(state) / "state", extra_env=env)
         try:
             yield system

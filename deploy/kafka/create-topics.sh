@@ -6,7 +6,7 @@ set -euo pipefail
 BOOTSTRAP="${BOOTSTRAP_SERVERS:-kafka:9092}"
 PARTITIONS="${TOPIC_PARTITIONS:-3}"
 REPLICATION="${TOPIC_REPLICATION_FACTOR:-1}"
-TOPICS="${TOPICS:-users auth pictures analytics results user.deleted session.revoked users.dlq auth.dlq pictures.dlq analytics.dlq user.deleted.dlq session.revoked.dlq}"
+TOPICS="${TOPICS:-users auth pictures analytics results user.deleted session.revoked users.dlq auth.dlq pictures.dlq analytics.dlq user.deleted.dlq}"
 KAFKA_BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 
 for attempt in $(seq 1 60); do

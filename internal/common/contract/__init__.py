@@ -81,6 +81,8 @@ class Topic:
     publishers: tuple[str, ...] = ()
     # "user" or "session": its messages end every token of the `user_id` / `session_id` they name.
     revokes: str = ""
+    # The services that consume it in a consumer group of their own.
+    subscribers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ class Contract:
             if field is None or (field and field not in {f.name for f in message.fields}):
                 raise ContractError(f"topics.{name}: `revokes: {revokes}` needs a {field or 'user or session'} field")
             topics[name] = Topic(name, message_factory.GetMessageClass(message),
-                                 tuple(str(p) for p in spec.get("publishers") or ()), revokes)
+                                 tuple(str(p) for p in spec.get("publishers") or ()), revokes,
+                                 tuple(str(s) for s in spec.get("subscribers") or ()))
         public = {name: _public_route(name, spec, services) for name, spec in (raw.get("public") or {}).items()}
         return cls(services, topics, public)
 

@@ -91,7 +91,7 @@ def asyncapi_document(contract: Contract, reply_topic: str, version: str) -> dic
             "action": "send",
             "channel": {"$ref": f"#/channels/{topic.replace('.', '_')}"},
         }
-    for topic in [*contract.services, *contract.topics]:
+    for topic in [*contract.services, *(t.name for t in contract.topics.values() if t.subscribers)]:
         dlq = dead_letter_topic(topic)
         channels[dlq.replace(".", "_")] = {
             "address": dlq,

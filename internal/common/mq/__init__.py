@@ -98,9 +98,9 @@ def dead_letter_topic(topic: str) -> str:
 
 def system_topics(contract: Contract, reply_topic: str) -> list[str]:
     """Every topic of the system: a request topic per service, the domain topics, the reply topic, and the
-    dead-letter topic of each topic a service consumes."""
-    consumed = [*contract.services, *contract.topics]
-    return [*consumed, reply_topic, *(dead_letter_topic(t) for t in consumed)]
+    dead-letter topic of each topic a service consumes in a group (its requests, its subscriptions)."""
+    consumed = [*contract.services, *(t.name for t in contract.topics.values() if t.subscribers)]
+    return [*contract.services, *contract.topics, reply_topic, *(dead_letter_topic(t) for t in consumed)]
 
 
 def reply_allowed(topic: str, allowed: Collection[str], prefixes: Collection[str], forbidden: Collection[str]) -> bool:

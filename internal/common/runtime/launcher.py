@@ -227,7 +227,10 @@ class System:
             from internal.common.mq.devbroker import DevBroker
 
             self._broker = DevBroker()
-            self._broker.create_topics(mq.system_topics(self.contract, reply_topic), partitions=TOPIC_PARTITIONS)
+            # Nothing creates topics on demand: the system's, and any a developer lists (benchmarks, experiments).
+            extra = [t for t in os.environ.get("KAFKA_DEV_EXTRA_TOPICS", "").split(",") if t.strip()]
+            self._broker.create_topics([*mq.system_topics(self.contract, reply_topic), *extra],
+                                       partitions=TOPIC_PARTITIONS)
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
         shared_env, own_env = self.registry.dev_environment(self.state_dir)
