@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -326,7 +327,11 @@ class System:
         if os.environ.get("DATABASE_URL_TEMPLATE"):
             template = os.environ["DATABASE_URL_TEMPLATE"]
             return {s: template.format(service=s) for s in self.with_database}
-        import pgserver
+        with warnings.catch_warnings():
+            # pgserver keeps a lock file under the user's runtime directory; without XDG_RUNTIME_DIR (a root shell,
+            # a container) platformdirs warns and falls back to a private directory in /tmp, which serves as well.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
 
         self._pg = pgserver.get_server(  # type: ignore[attr-defined]
             self.state.pgdata, cleanup_mode="stop")
