@@ -21,7 +21,8 @@ APT_PACKAGES := kcat chromium prometheus kubernetes-client wrk nginx
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: install-run web ## start the whole system on embedded PostgreSQL and the development Kafka broker
+run: ## start the whole system on embedded PostgreSQL and the development Kafka broker
+	@$(MAKE) --no-print-directory -j2 install-run web
 	$(VENV)/bin/trident up
 
 test: install system-deps web lint ## install what the tests need and run the whole suite
@@ -36,11 +37,12 @@ install-run: $(RUN_STAMP) ## create .venv and install what running the system ne
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The dev install covers what running needs, so it satisfies `make run` too.
+# The dev install covers what running needs, so it satisfies `make run` too. Without byte-compiling every
+# installed module up front: a process compiles what it imports, a fraction of it.
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	@if [ $(STAMP) -nt pyproject.toml ]; then touch $@; else \
 	  echo "installing the project into $(VENV)"; set -o pipefail; \
-	  $(PIP) install -e . $(PIP_QUIET_FILTER) && touch $@; fi
+	  $(PIP) install --no-compile -e . $(PIP_QUIET_FILTER) && touch $@; fi
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	@echo "installing the project with its dev extras into $(VENV)"; set -o pipefail; \
