@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("method", help="as in the proto (GetPicture) or lowerCamel (getPicture)")
     call.add_argument("request", nargs="?", default="{}", help="the request in proto3 JSON ('{}' when left out)")
     call.add_argument("--transport", choices=("rest", "grpc", "events"), default="rest")
-    call.add_argument("--token", default=os.environ.get("TRIDENT_TOKEN", ""),
-                      help="a user's access token (TRIDENT_TOKEN)")
+    call.add_argument("--token", default="", help="a user's access token (default: TRIDENT_TOKEN)")
     call.add_argument("--login", default="", metavar="USER[:PASSWORD]",
                       help="sign in through the gateway's /rest/login first and call with that token")
     call.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")

@@ -22,11 +22,13 @@ from tests.conftest import ROOT, RunningSystem
 TRANSPORTS = ("rest", "grpc", "events")
 
 
-def trident(system: RunningSystem, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def trident(system: RunningSystem, *args: str, token_env: str = "") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TRIDENT_TOKEN"}
+    if token_env:
+        env["TRIDENT_TOKEN"] = token_env
     return subprocess.run(
         [sys.executable, "-m", "internal.cli", *args, "--state-dir", str(system.state_dir)],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
     )
 
 
@@ -82,6 +84,27 @@ async def test_call_with_login_signs_in_through_the_gateway(system: RunningSyste
     assert wrong.returncode == 1
     assert "UNAUTHENTICATED" in wrong.stderr
     assert "wrong password" not in wrong.stderr
+
+
+async def test_call_takes_the_token_from_trident_token_and_login_over_it(
+    system: RunningSystem, gateway: GatewayClient
+) -> None:
+    username, signup = await gateway.signup("rest")
+    token = signup.body["access_token"]
+    from_env = trident(system, "call", "pictures", "ListPictures", "--transport", "events", token_env=token)
+    assert from_env.returncode == 0, from_env.stderr
+    assert reply(from_env)["pictures"] == []
+
+    # An explicit --login wins over the environment's token: here it fails, so the token was not used.
+    wrong = trident(system, "call", "pictures", "ListPictures", "--login", f"{username}:wrong password",
+                    token_env=token)
+    assert wrong.returncode == 1 and "UNAUTHENTICATED" in wrong.stderr
+
+    both = trident(system, "call", "pictures", "ListPictures", "--token", token, "--login", username)
+    assert both.returncode == 2 and "either --token or --login" in both.stderr
+
+    no_terminal = trident(system, "call", "pictures", "ListPictures", "--login", username)
+    assert no_terminal.returncode == 2 and "no terminal" in no_terminal.stderr
 
 
 def test_call_without_a_token_says_how_to_get_one(system: RunningSystem) -> None:
@@ -158,7 +181,7 @@ def test_reflection_lists_and_describes_the_service(system: RunningSystem, versi
     with grpc.insecure_channel(system.grpc_target("pictures")) as channel:
         database = ProtoReflectionDescriptorDatabase(channel)
         if version == "v1":
-            database._stub = _V1Stub(channel)  # type: ignore[assignment]
+            database._stub = _V1Stub(channel)
         names = set(database.get_services())
         assert {"trident.pictures.v1.Pictures", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
                 "grpc.reflection.v1alpha.ServerReflection"} <= names

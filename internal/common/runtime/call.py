@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import secrets
 import sys
 import time
@@ -199,7 +200,11 @@ def run(contract: Contract, state_dir: Path, service: str, method: str, request_
         info = read_up_json(state_dir)
         binding = resolve(contract, service, method)
         request = parse_request(binding, request_json)
-        if not token and login_as:
+        if token and login_as:
+            raise UsageError("give either --token or --login, not both")
+        if not login_as:
+            token = token or os.environ.get("TRIDENT_TOKEN", "")
+        else:
             username, colon, password = login_as.partition(":")
             if not colon:
                 if not sys.stdin.isatty():
