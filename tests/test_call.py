@@ -3,6 +3,7 @@ prints the broker; gRPC reflection answers v1 (what grpcurl and Postman ask firs
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -200,3 +201,33 @@ def test_reflection_v1_path_answers_when_v1alpha_is_not_asked(system: RunningSys
         responses = list(info(iter([request_type(list_services="")]), timeout=10))
     assert len(responses) == 1
     assert "trident.users.v1.Users" in {s.name for s in responses[0].list_services_response.service}
+
+
+async def test_the_development_broker_answers_on_its_fixed_port_and_says_when_it_is_taken() -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from internal.common.mq.devbroker import DevBroker
+    from tests.conftest import free_port_base
+
+    broker, other = DevBroker(), DevBroker()
+    try:
+        broker.create_topics(["fixed-port"], partitions=1)
+        port = free_port_base()
+        address = broker.listen_on(port)
+        assert address == f"127.0.0.1:{port}" != broker.bootstrap_servers
+        with pytest.raises(OSError):
+            other.listen_on(port)
+        producer = AIOKafkaProducer(bootstrap_servers=address)
+        consumer = AIOKafkaConsumer("fixed-port", bootstrap_servers=address, auto_offset_reset="earliest")
+        await producer.start()
+        await consumer.start()
+        try:
+            await producer.send_and_wait("fixed-port", b"through the fixed port")
+            record = await asyncio.wait_for(consumer.getone(), timeout=20)
+            assert record.value == b"through the fixed port"
+        finally:
+            await consumer.stop()
+            await producer.stop()
+    finally:
+        broker.close()
+        other.close()
