@@ -22,7 +22,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: ## start the whole system on embedded PostgreSQL and the development Kafka broker
-	@$(MAKE) --no-print-directory -j2 install-run web
+	@$(MAKE) -s --no-print-directory -j2 install-run web
 	$(VENV)/bin/trident up
 
 test: install system-deps web lint ## install what the tests need and run the whole suite
@@ -69,6 +69,7 @@ system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, c
 web: web/dist/index.html ## build the web app into web/dist when it is missing or stale
 
 web/dist/index.html: $(WEB_SOURCES)
+	@echo "building the web app into web/dist"
 	cd web && $(NPM_QUIET) npm ci && $(NPM_QUIET) npm run --silent build
 	touch $@
 
