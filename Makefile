@@ -3,31 +3,51 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Two stamps: `make run` installs what running needs, `make test` (and lint, proto, bench) the dev extras too.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+# pip, quiet: no version check, and none of the "Location '…' is ignored" lines a machine-wide pip.conf naming a
+# missing index makes on every install (the build backend's editable-install banner neither); errors still show.
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip --quiet
+PIP_QUIET_FILTER := 2>&1 | { grep -v -E "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$$" || true; }
+# npm, quiet: warnings about a user's ~/.npmrc (e.g. `Unknown user config "nodedir"`) are not this project's.
+NPM_QUIET := npm_config_loglevel=error npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 WEB_SOURCES := $(shell find web/src web/public web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 APT_PACKAGES := kcat chromium prometheus kubernetes-client wrk nginx
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install system-deps web proto lint unit pytest bench clean
+.PHONY: help run test install install-run system-deps web proto lint unit pytest bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: install web ## start the whole system on embedded PostgreSQL and the development Kafka broker
+run: ## start the whole system on embedded PostgreSQL and the development Kafka broker
+	@$(MAKE) -s --no-print-directory -j2 install-run web
 	$(VENV)/bin/trident up
 
 test: install system-deps web lint ## install what the tests need and run the whole suite
 	cd web && npm test
-	cd tests/postman && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/postman && $(NPM_QUIET) npm ci
 	$(PY) -m pytest
 
-install: $(STAMP) ## create .venv and install the project with its dev extras
+install: $(STAMP) ## create .venv and install the project with its dev extras (test tools)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $@
+install-run: $(RUN_STAMP) ## create .venv and install what running the system needs, no test tools
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The dev install covers what running needs, so it satisfies `make run` too. Without byte-compiling every
+# installed module up front: a process compiles what it imports, a fraction of it.
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@if [ $(STAMP) -nt pyproject.toml ]; then touch $@; else \
+	  echo "installing the project into $(VENV)"; set -o pipefail; \
+	  $(PIP) install --no-compile -e . $(PIP_QUIET_FILTER) && touch $@; fi
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "installing the project with its dev extras into $(VENV)"; set -o pipefail; \
+	$(PIP) install -e '.[dev]' $(PIP_QUIET_FILTER)
+	touch $@ $(RUN_STAMP)
 
 system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, chromium, prometheus, kubectl, wrk, nginx)
 	@missing=""; \
@@ -49,7 +69,8 @@ system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, c
 web: web/dist/index.html ## build the web app into web/dist when it is missing or stale
 
 web/dist/index.html: $(WEB_SOURCES)
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@echo "building the web app into web/dist"
+	cd web && $(NPM_QUIET) npm ci && $(NPM_QUIET) npm run --silent build
 	touch $@
 
 proto: install ## regenerate api/gen (messages and typed clients), the OpenAPI, AsyncAPI and Postman documents

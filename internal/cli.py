@@ -1,5 +1,5 @@
-"""The `trident` command: up, ps, restart, serve, migrate, dlq, new, bench — for the application of
-internal/services/registry.py."""
+"""The `trident` command: up, ps, restart, call, kafka, serve, migrate, dlq, new, bench — for the application
+of internal/services/registry.py."""
 
 from __future__ import annotations
 
@@ -40,6 +40,22 @@ def main(argv: list[str] | None = None) -> int:
     restart = commands.add_parser("restart", parents=[state_dir],
                                   help="restart one process of the running `trident up`")
     restart.add_argument("process")
+
+    call = commands.add_parser(
+        "call", parents=[state_dir], help="call a method of a running `trident up` straight over REST, gRPC or events",
+        description="Call SERVICE.METHOD of the running system with a proto3 JSON request; prints the reply as JSON "
+                    "(stdout), the status and the time taken (stderr). Exit status: 0 OK, 1 an error reply, 2 a "
+                    "usage error.")
+    call.add_argument("service", help="e.g. pictures")
+    call.add_argument("method", help="as in the proto (GetPicture) or lowerCamel (getPicture)")
+    call.add_argument("request", nargs="?", default="{}", help="the request in proto3 JSON ('{}' when left out)")
+    call.add_argument("--transport", choices=("rest", "grpc", "events"), default="rest")
+    call.add_argument("--token", default="", help="a user's access token (default: TRIDENT_TOKEN)")
+    call.add_argument("--login", default="", metavar="USER[:PASSWORD]",
+                      help="sign in through the gateway's /rest/login first and call with that token")
+    call.add_argument("--timeout", type=float, default=10.0, help="seconds (10)")
+    kafka = commands.add_parser("kafka", parents=[state_dir], help="the Kafka of a running `trident up`")
+    kafka.add_argument("what", choices=("bootstrap",), help="bootstrap: print its bootstrap servers (for kcat -b)")
 
     serve = commands.add_parser("serve", help="run one process, configured by the environment (several: in one "
                                 "process, each with its own variables from TRIDENT_PROCESS_ENV)")
@@ -85,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ps":
             return control.ps(args.state_dir)
         return control.restart(args.state_dir, args.process)
+    if args.command == "call":
+        from internal.common.runtime import call as calls
+
+        return calls.run(REGISTRY.contract(), args.state_dir, args.service, args.method, args.request,
+                         args.transport, args.token, args.login, args.timeout)
+    if args.command == "kafka":
+        from internal.common.runtime.call import kafka_bootstrap
+
+        return kafka_bootstrap(args.state_dir)
     if args.command == "serve":
         from internal.common.contract import ContractError
         from internal.common.runtime import serve as run_serve

@@ -7,11 +7,15 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from internal.common.contract import MethodBinding, ServiceContract
 from internal.common.errors import DeadlineExceeded, TridentError, Unavailable, from_code
 from internal.common.service import PROPAGATED, CallContext, Handler
+
+# grpcio-reflection serves only v1alpha; grpcurl, Postman and most tools ask v1 first. The two protos differ
+# only in their package, so their messages are the same on the wire and one servicer answers both.
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 
 # The structured error reason, and when to try again, travel in the trailing metadata.
 REASON = "trident-error-reason"
@@ -76,6 +80,20 @@ def _unary(binding: MethodBinding, handler: Handler) -> Any:
     )
 
 
+def _enable_reflection(server: grpc.aio.Server, services: tuple[str, ...]) -> None:
+    """Server reflection under both v1 and v1alpha, each listing the other too."""
+    servicer = reflection.aio.ReflectionServicer((*services, REFLECTION_V1, reflection.SERVICE_NAME))
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(tuple(
+        grpc.method_handlers_generic_handler(name, {"ServerReflectionInfo": handler})
+        for name in (REFLECTION_V1, reflection.SERVICE_NAME)
+    ))
+
+
 class GrpcServer:
     """A ServerTransport: the service's methods, the standard health service and server reflection."""
 
@@ -87,10 +105,7 @@ class GrpcServer:
         self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service_name, methods),))
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        reflection.enable_server_reflection(
-            (service_name, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
-            self._server,
-        )
+        _enable_reflection(self._server, (service_name, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name))
         self._service_name = service_name
         self._address = f"{host}:{port}"
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import selectors
+import socket
+import threading
 from collections.abc import Iterable
+from contextlib import suppress
 
 import confluent_kafka
 
@@ -46,6 +50,81 @@ def _load_librdkafka() -> ctypes.CDLL:
     return lib
 
 
+class BootstrapPort:
+    """A fixed loopback port that forwards to the mock cluster's own, which the kernel picks anew on every start.
+
+    Only the bootstrap goes through here: the metadata a client reads names the broker's real address, and the
+    client then talks to it directly, so the services' traffic never passes this thread. The point is that
+    `kcat -b 127.0.0.1:9192` and saved tool settings keep working across restarts.
+    """
+
+    def __init__(self, host: str, port: int, target: tuple[str, int]) -> None:
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._listener.bind((host, port))
+        except OSError:
+            self._listener.close()
+            raise
+        self._listener.listen(16)
+        self._listener.setblocking(False)
+        self.address = f"{host}:{port}"
+        self._target = target
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._peers: dict[socket.socket, socket.socket] = {}
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="kafka-bootstrap-port", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            for key, _ in self._selector.select(timeout=0.2):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock is self._listener:
+                    self._accept()
+                else:
+                    self._pump(sock)
+
+    def _accept(self) -> None:
+        with suppress(BlockingIOError):
+            client, _ = self._listener.accept()
+            try:
+                upstream = socket.create_connection(self._target, timeout=5)
+            except OSError:
+                client.close()
+                return
+            for one, other in ((client, upstream), (upstream, client)):
+                one.setblocking(True)
+                one.settimeout(5)
+                self._peers[one] = other
+                self._selector.register(one, selectors.EVENT_READ)
+
+    def _pump(self, sock: socket.socket) -> None:
+        other = self._peers.get(sock)
+        try:
+            data = sock.recv(65536)
+            if data and other is not None:
+                other.sendall(data)
+                return
+        except OSError:
+            pass
+        for end in (sock, other):
+            if end is not None and end in self._peers:
+                self._selector.unregister(end)
+                del self._peers[end]
+                end.close()
+
+    def close(self) -> None:
+        self._stopping = True
+        self._thread.join(timeout=2)
+        for sock in [*self._peers, self._listener]:
+            sock.close()
+        self._peers.clear()
+        self._selector.close()
+
+
 class DevBroker:
     """A Kafka-protocol mock cluster living as long as this object (and this process)."""
 
@@ -66,6 +145,16 @@ class DevBroker:
         # every consumer's start (and every restarted process) would wait out.
         self._lib.rd_kafka_mock_group_initial_rebalance_delay_ms(self._cluster, 0)
         self.bootstrap_servers: str = self._lib.rd_kafka_mock_cluster_bootstraps(self._cluster).decode()
+        self._fixed: BootstrapPort | None = None
+
+    def listen_on(self, port: int) -> str:
+        """Also take bootstrap connections on `port` of the broker's host; returns that address for tools.
+
+        Raises OSError when something else has the port.
+        """
+        host, _, real = self.bootstrap_servers.split(",")[0].rpartition(":")
+        self._fixed = BootstrapPort(host, port, (host, int(real)))
+        return self._fixed.address
 
     def create_topics(self, topics: Iterable[str], partitions: int = 1) -> None:
         for topic in topics:
@@ -81,6 +170,9 @@ class DevBroker:
         self._lib.rd_kafka_mock_broker_set_up(self._cluster, broker_id)
 
     def close(self) -> None:
+        if self._fixed is not None:
+            self._fixed.close()
+            self._fixed = None
         if self._cluster:
             self._lib.rd_kafka_mock_cluster_destroy(self._cluster)
             self._cluster = None

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from internal.common.runtime.supervisor import Child, Supervisor, log
 TOPIC_PARTITIONS = 3
 INTERNAL_KEY_FILE = "internal-token.key"
 DEV_FETCH_MAX_WAIT_MS = 5
+# Where tools such as kcat find the development broker, whose own port the kernel picks on every start.
+DEV_BROKER_PORT = 9192
 DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
 # The name of the one child of `--one-process`.
 ONE_PROCESS = "all"
@@ -220,7 +223,7 @@ class System:
         self.state.clean_stale()
         self._check_ports()
         database_urls = self._start_postgres()
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        bootstrap = tools_bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
         fetch_wait = os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "")
         reply_topic = os.environ.get("KAFKA_REPLY_TOPIC", "results")
         if not bootstrap:
@@ -233,6 +236,7 @@ class System:
                                        partitions=TOPIC_PARTITIONS)
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
+            tools_bootstrap = self._dev_broker_port(bootstrap)
         shared_env, own_env = self.registry.dev_environment(self.state_dir)
         shared_env.setdefault("INTERNAL_TOKEN_KEY", os.environ.get("INTERNAL_TOKEN_KEY")
                               or kept_secret(self.state_dir / INTERNAL_KEY_FILE, lambda: secrets.token_urlsafe(48)))
@@ -275,13 +279,25 @@ class System:
                 for s in self.services
             },
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
-            "kafka": {"bootstrap_servers": bootstrap, "dev_broker": self._broker is not None,
+            "kafka": {"bootstrap_servers": tools_bootstrap, "dev_broker": self._broker is not None,
                       "reply_topic": reply_topic},
             "launcher_pid": os.getpid(),
             "one_process": self.one_process,
         }
         self.save()
         return self.info
+
+    def _dev_broker_port(self, direct: str) -> str:
+        """The fixed port of the development broker for tools (KAFKA_DEV_PORT, 0: none), or its random one."""
+        port = int(os.environ.get("KAFKA_DEV_PORT", str(DEV_BROKER_PORT)) or 0)
+        if not port:
+            return direct
+        try:
+            return str(self._broker.listen_on(port))
+        except OSError as exc:
+            log(f"Kafka: port {port} is taken ({exc.strerror}), so the development broker is only on {direct} this "
+                "time (`trident kafka bootstrap` prints it; KAFKA_DEV_PORT chooses another port)")
+            return direct
 
     def save(self) -> None:
         children = self.supervisor.children.values()
@@ -311,7 +327,11 @@ class System:
         if os.environ.get("DATABASE_URL_TEMPLATE"):
             template = os.environ["DATABASE_URL_TEMPLATE"]
             return {s: template.format(service=s) for s in self.with_database}
-        import pgserver
+        with warnings.catch_warnings():
+            # pgserver keeps a lock file under the user's runtime directory; without XDG_RUNTIME_DIR (a root shell,
+            # a container) platformdirs warns and falls back to a private directory in /tmp, which serves as well.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
 
         self._pg = pgserver.get_server(  # type: ignore[attr-defined]
             self.state.pgdata, cleanup_mode="stop")
