@@ -130,8 +130,9 @@ def service_over_events(bootstrap: str, fetch_wait_ms: int, topic: str, event: s
                         headers: dict[str, str], seconds: float, in_flight: int = 32) -> dict[str, Any]:
     """A service called straight over Kafka, as the gateway's sender does, without the gateway's HTTP hop."""
     def make_client() -> RequestReplyClient:
+        # Kafka header names are case-sensitive; the system's are lower-case (`authorization`).
         return RequestReplyClient(bootstrap, fetch_wait_ms, topic, "results", {
-            **headers, "event": event, "content-type": "application/json",
+            **{k.lower(): v for k, v in headers.items()}, "event": event, "content-type": "application/json",
         })
 
     result = asyncio.run(_request_reply(make_client, json.dumps(body).encode(), seconds, in_flight))

@@ -47,11 +47,11 @@ async def test_account_lifecycle(gateway: GatewayClient, transport: str) -> None
     refreshed = await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": login.body["refresh_token"]})
     assert refreshed.status == 200 and set(refreshed.body) == TOKEN_KEYS
     assert refreshed.body["refresh_token"] != login.body["refresh_token"]
-    reused = await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": login.body["refresh_token"]})
-    assert (reused.status, reused.error_code) == (401, "UNAUTHENTICATED")
-
     me_again = await gateway.request("GET", f"/{transport}/me", token=refreshed.body["access_token"])
     assert me_again.status == 200 and me_again.body["id"] == me.body["id"]
+    # The traded token again: someone else has a copy, so the whole session ends (tests/test_sessions.py).
+    reused = await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": login.body["refresh_token"]})
+    assert (reused.status, reused.error_code) == (401, "UNAUTHENTICATED")
 
     logout = await gateway.request("POST", f"/{transport}/logout", {"refresh_token": refreshed.body["refresh_token"]})
     assert logout.status == 204 and logout.raw == b""

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from internal.common import db, mq, tracing
 from internal.common.config import Settings, load_settings
-from internal.common.contract import Contract, ContractError, MethodBinding
+from internal.common.contract import Contract, MethodBinding
 from internal.common.events import EventsServer, SubscriptionConsumer
 from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
@@ -207,8 +207,9 @@ class Process:
             for subscription in spec.subscriptions:
                 topic = self.contract.topic(subscription.topic)
                 if name not in topic.subscribers:
-                    raise ContractError(f"{name} subscribes to {topic.name}, but api.yml's topics.{topic.name}."
-                                        f"subscribers does not name it")
+                    # It works (a consumer group of its own), but ACLs and dead-letter topics follow the contract.
+                    logger.warning("{} subscribes to {}, which api.yml's topics.{}.subscribers does not name",
+                                   name, topic.name, topic.name)
                 check_subscription(topic, subscription)
                 servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
             if pool is not None:
