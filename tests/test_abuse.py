@@ -12,9 +12,9 @@ import pytest
 
 from internal.common.mq.devbroker import DevBroker
 from tests.client import TRANSPORTS, GatewayClient, unique_username
-from tests.conftest import SERVICES, TOPICS, RunningSystem, free_port_base, peer_env
+from tests.conftest import TOPICS, RunningSystem
 from tests.images import png
-from tests.test_gateway_instances import extra_gateway, gateway_env
+from tests.test_gateway_instances import extra_gateway, gateway_env, lonely_gateway_env
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -123,17 +123,7 @@ async def test_an_overloaded_gateway_sheds_at_once_instead_of_queueing(system: R
     broker = DevBroker()
     try:
         broker.create_topics(TOPICS)
-        closed = free_port_base()
-        env = {
-            **gateway_env(system),
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "MAX_IN_FLIGHT": "2",
-            "CALL_TIMEOUT_MS": "3000",
-            **peer_env(
-                lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
-                lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}",
-            ),
-        }
+        env = lonely_gateway_env(system, broker, MAX_IN_FLIGHT="2", CALL_TIMEOUT_MS="3000")
         with extra_gateway(env, tmp_path / "busy.log", ready_path="/healthz") as url:
             async with GatewayClient(url) as client:
                 body = {"username": unique_username(), "password": "long-enough"}

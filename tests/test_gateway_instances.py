@@ -84,21 +84,24 @@ async def test_two_gateways_on_events_never_swap_replies(system: RunningSystem, 
     assert mismatched == []
 
 
+def lonely_gateway_env(system: RunningSystem, broker: DevBroker, **settings: str) -> dict[str, str]:
+    """A gateway's environment where nobody serves its Kafka requests and every REST/gRPC peer port is closed."""
+    closed = free_port_base()
+    return {
+        **gateway_env(system),
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        **peer_env(lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
+                   lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}"),
+        **settings,
+    }
+
+
 async def test_no_reply_ends_in_504_and_a_dead_peer_in_503(tmp_path: Path, system: RunningSystem) -> None:
     """A gateway whose Kafka has nobody serving, and whose REST/gRPC peers are down."""
     broker = DevBroker()
     try:
         broker.create_topics(TOPICS)
-        closed = free_port_base()
-        env = {
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "KAFKA_FETCH_MAX_WAIT_MS": "5",
-            "AUTH_PUBLIC_KEY": public_key_pem(system.private_key_pem),
-            "INTERNAL_TOKEN_KEY": system.internal_key,
-            "CALL_TIMEOUT_MS": "1500",
-            **peer_env(lambda s: f"http://127.0.0.1:{closed + SERVICES.index(s)}",
-                       lambda s: f"127.0.0.1:{closed + 1001 + SERVICES.index(s)}"),
-        }
+        env = lonely_gateway_env(system, broker, CALL_TIMEOUT_MS="1500")
         with extra_gateway(env, tmp_path / "lonely.log", ready_path="/healthz") as url:
             async with GatewayClient(url) as client:
                 body = {"username": unique_username("lonely"), "password": "long-enough"}
