@@ -73,6 +73,7 @@ class Step:
     body: dict[str, Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
     picture_id: str = "{{picture_id}}"  # the value of {id} in the path
+    trace_id: str = "4bf92f3577b34da6a3ce929d0e0e4736"  # the value of {trace_id} (W3C's example: no call has it)
     send_token: bool = True  # False: an authenticated route called without a token
     prerequest: str = ""
     tests: str = ""
@@ -222,6 +223,7 @@ SCENARIO: tuple[Step, ...] = (
         });
     """,
     ),
+    Step("trace", name="trace no call of yours has (404)", status=404, error_code="NOT_FOUND"),
     Step("me", name="me without a token (401)", send_token=False, status=401, error_code="UNAUTHENTICATED"),
     Step(
         "createPicture",
@@ -265,7 +267,8 @@ def _script(listen: str, source: str) -> dict[str, Any]:
 def _request_item(route: PublicRoute, step: Step, transport: str) -> dict[str, Any]:
     status = step.status if step.status is not None else route.status
     segments = [transport, *(("{{picture_id}}" if s == "{id}" else s) for s in route.path.strip("/").split("/"))]
-    segments = [step.picture_id if s == "{{picture_id}}" else s for s in segments]
+    segments = [step.picture_id if s == "{{picture_id}}" else step.trace_id if s == "{trace_id}" else s
+                for s in segments]
     query = [{"key": k, "value": v} for k, v in step.query.items()]
     headers: list[dict[str, str]] = []
     auth: dict[str, Any] = {"type": "noauth"}
@@ -502,6 +505,12 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
         {"limit": 10, "transport": "grpc"},
         "Latest call logs and statistics, optionally filtered.",
         read_only=True,
+    ),
+    GrpcExample(
+        "analytics",
+        "GetTrace",
+        {"trace_id": "<trace_id of one of your calls, from GetLogs>"},
+        "The spans of one of your calls (NOT_FOUND for anyone else's).",
     ),
 )
 

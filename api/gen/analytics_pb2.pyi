@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CallLog(_message.Message):
-    __slots__ = ("transport", "service", "method", "status", "latency_ms", "user_id", "time", "request_id")
+    __slots__ = ("transport", "service", "method", "status", "latency_ms", "user_id", "time", "request_id", "trace_id")
     TRANSPORT_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class CallLog(_message.Message):
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     transport: str
     service: str
     method: str
@@ -29,7 +30,8 @@ class CallLog(_message.Message):
     user_id: str
     time: _timestamp_pb2.Timestamp
     request_id: str
-    def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., user_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    trace_id: str
+    def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., user_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ...) -> None: ...
 
 class GetLogsRequest(_message.Message):
     __slots__ = ("limit", "transport", "service", "method", "since")
@@ -92,3 +94,52 @@ class GetLogsResponse(_message.Message):
     until: _timestamp_pb2.Timestamp
     bucket_seconds: int
     def __init__(self, logs: _Optional[_Iterable[_Union[CallLog, _Mapping]]] = ..., stats: _Optional[_Iterable[_Union[CallStats, _Mapping]]] = ..., buckets: _Optional[_Iterable[_Union[TimeBucket, _Mapping]]] = ..., total: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket_seconds: _Optional[int] = ...) -> None: ...
+
+class GetTraceRequest(_message.Message):
+    __slots__ = ("trace_id",)
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    trace_id: str
+    def __init__(self, trace_id: _Optional[str] = ...) -> None: ...
+
+class Span(_message.Message):
+    __slots__ = ("span_id", "parent_span_id", "name", "service", "kind", "start_ms", "duration_ms", "status", "status_message", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    SPAN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    START_MS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    span_id: str
+    parent_span_id: str
+    name: str
+    service: str
+    kind: str
+    start_ms: float
+    duration_ms: float
+    status: str
+    status_message: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, span_id: _Optional[str] = ..., parent_span_id: _Optional[str] = ..., name: _Optional[str] = ..., service: _Optional[str] = ..., kind: _Optional[str] = ..., start_ms: _Optional[float] = ..., duration_ms: _Optional[float] = ..., status: _Optional[str] = ..., status_message: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class Trace(_message.Message):
+    __slots__ = ("trace_id", "spans", "ui_url", "start")
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    SPANS_FIELD_NUMBER: _ClassVar[int]
+    UI_URL_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    trace_id: str
+    spans: _containers.RepeatedCompositeFieldContainer[Span]
+    ui_url: str
+    start: _timestamp_pb2.Timestamp
+    def __init__(self, trace_id: _Optional[str] = ..., spans: _Optional[_Iterable[_Union[Span, _Mapping]]] = ..., ui_url: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -88,3 +88,6 @@ class AnalyticsClient(ServiceClient):
 
     async def get_logs(self, request: analytics_pb2.GetLogsRequest, ctx: CallContext) -> analytics_pb2.GetLogsResponse:
         return await self._call("GetLogs", request, ctx, analytics_pb2.GetLogsResponse)
+
+    async def get_trace(self, request: analytics_pb2.GetTraceRequest, ctx: CallContext) -> analytics_pb2.Trace:
+        return await self._call("GetTrace", request, ctx, analytics_pb2.Trace)

@@ -5,6 +5,8 @@ import { App } from './App';
 import { readQuery, writeQuery } from './pages/AnalyticsPage';
 import { loadTransport, REFRESH_TOKEN_KEY, TRANSPORT_KEY } from './prefs';
 
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
 /** A tiny in-memory gateway good enough for the screens. */
 function fakeGateway() {
   const users = new Map<string, string>();
@@ -66,7 +68,7 @@ function fakeGateway() {
         });
         return ok(200, {
           logs: [
-            log('rest', 'CreatePicture', 201, 4.5, 10),
+            { ...log('rest', 'CreatePicture', 201, 4.5, 10), trace_id: TRACE_ID },
             log('grpc', 'ListPictures', 200, 2, 20),
             log('grpc', 'ListPictures', 404, 1, 30),
             log('events', 'ListPictures', 200, 8, 40),
@@ -76,6 +78,21 @@ function fakeGateway() {
           stats: [{ transport: 'rest', service: 'pictures', method: 'CreatePicture', count: 52, p50_ms: 4.5, p95_ms: 4.5 }],
         });
       }
+    }
+    if (req.method === 'GET' && path.startsWith('/traces/')) {
+      if (path !== `/traces/${TRACE_ID}`) return err(404, 'NOT_FOUND', 'none of your calls has this trace');
+      const span = (id: string, parent: string, service: string, start_ms: number, duration_ms: number, attributes = {}) => ({
+        span_id: id, parent_span_id: parent, name: `${service} ${id}`, service, kind: 'SERVER', start_ms, duration_ms, attributes,
+      });
+      return ok(200, {
+        trace_id: TRACE_ID,
+        spans: [
+          span('edge', '', 'gateway', 0, 10, { 'trident.transport': 'rest' }),
+          span('client', 'edge', 'gateway', 1, 8, { 'trident.transport': 'rest' }),
+          span('server', 'client', 'pictures', 2, 6, { 'trident.transport': 'rest' }),
+          span('sql', 'server', 'pictures', 3, 1, { 'db.system': 'postgresql', 'db.statement': 'INSERT INTO pictures' }),
+        ],
+      });
     }
     if (req.method === 'GET' && /^\/pictures\/[^/]+$/.test(path)) {
       const p = pictures.find((x) => x.id === path.split('/')[2]);
@@ -321,6 +338,32 @@ describe('analytics', () => {
     fireEvent.change(screen.getByTestId('filter-transport'), { target: { value: 'grpc' } });
     await waitFor(() => expect(gw.requests.at(-1)?.url).toMatch(/transport=grpc/));
     expect(window.location.search).toMatch(/status=error/);
+  });
+
+  it("opens a call's trace as a waterfall nested by parent", async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp('/analytics');
+    await screen.findByTestId('analytics-total', {}, { timeout: 10_000 });
+    const links = screen.getAllByTestId('trace-link');
+    expect(links).toHaveLength(1); // only the call with a trace id
+    fireEvent.click(links[0]);
+    await screen.findByTestId('waterfall', {}, { timeout: 5000 });
+    expect(window.location.pathname).toBe(`/traces/${TRACE_ID}`);
+    const rows = screen.getAllByTestId('span-row');
+    expect(rows.map((r) => [r.getAttribute('data-service'), r.getAttribute('data-depth'), r.getAttribute('data-layer')])).toEqual([
+      ['gateway', '0', 'rest'],
+      ['gateway', '1', 'rest'],
+      ['pictures', '2', 'rest'],
+      ['pictures', '3', 'sql'],
+    ]);
+    expect(screen.getByTestId('trace-summary').textContent).toMatch(/^4 spans in 2 processes \(gateway, pictures\), 10\.0 ms/);
+  });
+
+  it("says so when a trace is not the user's", async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp('/traces/0123456789abcdef0123456789abcdef');
+    expect((await screen.findByTestId('trace-error', {}, { timeout: 5000 })).textContent).toMatch(/none of your calls/);
+    expect(screen.queryByTestId('waterfall')).toBeNull();
   });
 
   it('races the same call over the three transports', async () => {

@@ -6,6 +6,7 @@ import { AccountPage } from './pages/AccountPage';
 import { AuthPage } from './pages/AuthPage';
 import { GalleryPage } from './pages/GalleryPage';
 import { PicturePage } from './pages/PicturePage';
+import { TracePage } from './pages/TracePage';
 import { UploadPage } from './pages/UploadPage';
 import { SessionProvider, useSession } from './session';
 
@@ -59,6 +60,7 @@ export function AppRoutes() {
             path="/analytics"
             element={<RequireAuth><Suspense fallback={<Loading text="Loading analytics…" />}><AnalyticsPage /></Suspense></RequireAuth>}
           />
+          <Route path="/traces/:traceId" element={<RequireAuth><TracePage /></RequireAuth>} />
           <Route path="/account" element={<RequireAuth><AccountPage /></RequireAuth>} />
           <Route path="*" element={<Navigate to="/gallery" replace />} />
         </Routes>

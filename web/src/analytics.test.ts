@@ -16,7 +16,7 @@ import {
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const at = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
 function log(transport: string, method: string, status: number, latency: number, secondsAgo: number, service = 'pictures'): CallLog {
-  return { transport, service, method, status, latency_ms: latency, user_id: 'u', time: at(secondsAgo), request_id: '' };
+  return { transport, service, method, status, latency_ms: latency, user_id: 'u', time: at(secondsAgo), request_id: '', trace_id: '' };
 }
 
 const LOGS = [

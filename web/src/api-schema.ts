@@ -174,6 +174,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{transport}/traces/{trace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The spans of one of the caller's calls across processes and transports (its trace) */
+        get: operations["trace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -241,6 +258,7 @@ export interface components {
             /** Format: date-time */
             time?: string;
             request_id?: string;
+            trace_id?: string;
         };
         analytics_CallStats: {
             transport?: string;
@@ -278,6 +296,27 @@ export interface components {
             /** Format: int32 */
             bucket_seconds?: number;
         };
+        analytics_GetTraceRequest: {
+            trace_id?: string;
+        };
+        analytics_Span: {
+            span_id?: string;
+            parent_span_id?: string;
+            name?: string;
+            service?: string;
+            kind?: string;
+            /** Format: double */
+            start_ms?: number;
+            /** Format: double */
+            duration_ms?: number;
+            status?: string;
+            status_message?: string;
+            attributes?: components["schemas"]["analytics_Span_AttributesEntry"][];
+        };
+        analytics_Span_AttributesEntry: {
+            key?: string;
+            value?: string;
+        };
         analytics_TimeBucket: {
             /** Format: date-time */
             start?: string;
@@ -286,6 +325,13 @@ export interface components {
             count?: number;
             /** Format: int32 */
             error_count?: number;
+        };
+        analytics_Trace: {
+            trace_id?: string;
+            spans?: components["schemas"]["analytics_Span"][];
+            ui_url?: string;
+            /** Format: date-time */
+            start?: string;
         };
         auth_LoginRequest: {
             username?: string;
@@ -2961,6 +3007,217 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["analytics_GetLogsResponse"];
+                };
+            };
+            /** @description INVALID_ARGUMENT: malformed JSON, a missing or invalid field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_ARGUMENT",
+                     *         "message": "malformed JSON, a missing or invalid field"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, expired, revoked or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAUTHENTICATED",
+                     *         "message": "missing, expired, revoked or invalid credentials"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the caller may not make this call (a method for the system's own processes) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PERMISSION_DENIED",
+                     *         "message": "the caller may not make this call (a method for the system's own processes)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it belongs to someone else), or an unknown transport */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "no such resource (or it belongs to someone else), or an unknown transport"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_ARGUMENT: the method is not allowed on this path (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INVALID_ARGUMENT",
+                     *         "message": "the method is not allowed on this path (see the Allow header)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description ALREADY_EXISTS: it exists already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "ALREADY_EXISTS",
+                     *         "message": "it exists already"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_EXHAUSTED: the body or the image is over its size limit (reason PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RESOURCE_EXHAUSTED",
+                     *         "message": "the body or the image is over its size limit (reason PAYLOAD_TOO_LARGE)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_EXHAUSTED: too many attempts: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "RESOURCE_EXHAUSTED",
+                     *         "message": "too many attempts: try again after Retry-After seconds"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL: a bug; nothing of it is shown */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL",
+                     *         "message": "a bug; nothing of it is shown"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAVAILABLE: a service could not be reached, or this one is at its limit (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNAVAILABLE",
+                     *         "message": "a service could not be reached, or this one is at its limit (see Retry-After)"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description DEADLINE_EXCEEDED: no answer within the deadline */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEADLINE_EXCEEDED",
+                     *         "message": "no answer within the deadline"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    trace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description How the gateway reaches the service for this call. */
+                transport: "rest" | "grpc" | "events";
+                trace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["analytics_Trace"];
                 };
             };
             /** @description INVALID_ARGUMENT: malformed JSON, a missing or invalid field */

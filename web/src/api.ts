@@ -37,8 +37,28 @@ export interface PictureList {
 }
 
 export type CallLog = Required<
-  Pick<Schemas['analytics_CallLog'], 'transport' | 'service' | 'method' | 'status' | 'latency_ms' | 'user_id' | 'time' | 'request_id'>
+  Pick<
+    Schemas['analytics_CallLog'],
+    'transport' | 'service' | 'method' | 'status' | 'latency_ms' | 'user_id' | 'time' | 'request_id' | 'trace_id'
+  >
 >;
+
+/** One span of a trace; times in milliseconds after the trace's earliest span began. */
+export type TraceSpan = Required<
+  Pick<
+    Schemas['analytics_Span'],
+    'span_id' | 'parent_span_id' | 'name' | 'service' | 'kind' | 'start_ms' | 'duration_ms' | 'status' | 'status_message'
+  >
+> & { attributes: Record<string, string> };
+
+export interface TraceData {
+  trace_id: string;
+  spans: TraceSpan[];
+  /** A tracing UI's page of this trace (Jaeger in compose), or "". */
+  ui_url: string;
+  /** When the earliest span began (RFC 3339), or "". */
+  start: string;
+}
 
 export type CallStats = Required<
   Pick<Schemas['analytics_CallStats'], 'transport' | 'service' | 'method' | 'count' | 'error_count' | 'p50_ms' | 'p95_ms'>
@@ -150,6 +170,7 @@ export function toAnalytics(v: unknown): AnalyticsData {
         user_id: str(x.user_id),
         time: str(x.time),
         request_id: str(x.request_id),
+        trace_id: str(x.trace_id),
       };
     }),
     stats: arr(o.stats).map((s) => {
@@ -165,6 +186,32 @@ export function toAnalytics(v: unknown): AnalyticsData {
       };
     }),
     total: 'total' in o ? num(o.total) : null,
+  };
+}
+
+export function toTrace(v: unknown): TraceData {
+  const o = obj(v);
+  return {
+    trace_id: str(o.trace_id),
+    ui_url: str(o.ui_url),
+    start: str(o.start),
+    spans: arr(o.spans).map((s) => {
+      const x = obj(s);
+      const attributes: Record<string, string> = {};
+      for (const [k, val] of Object.entries(obj(x.attributes))) attributes[k] = str(val);
+      return {
+        span_id: str(x.span_id),
+        parent_span_id: str(x.parent_span_id),
+        name: str(x.name),
+        service: str(x.service),
+        kind: str(x.kind),
+        start_ms: num(x.start_ms),
+        duration_ms: num(x.duration_ms),
+        status: str(x.status) || 'UNSET',
+        status_message: str(x.status_message),
+        attributes,
+      };
+    }),
   };
 }
 
@@ -561,5 +608,10 @@ export class ApiClient {
       }
     }
     return this.call('GET', `/analytics?${q}`, { parse: toAnalytics });
+  }
+
+  /** The spans of one of the caller's calls (404 for a trace of anyone else's). */
+  trace(traceId: string): Promise<ApiResult<TraceData>> {
+    return this.call('GET', `/traces/${encodeURIComponent(traceId)}`, { parse: toTrace });
   }
 }

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     otel_exporter_otlp_endpoint: str = ""
+    # OTLP/gRPC (Jaeger's port 4317), or OTLP/HTTP protobuf (4318; `trident up`'s local collector).
+    otel_exporter_otlp_protocol: Literal["grpc", "http/protobuf"] = "grpc"
 
     peers: dict[str, Peer] = {}
 

@@ -67,11 +67,13 @@ def setup_logging(service_name: str, level: str = "INFO", fmt: str = "auto") -> 
 
         logger.add(sink, level=level.upper(), backtrace=False, diagnose=False)
     else:
-        logger.add(
-            sys.stderr,
-            level=level.upper(),
-            colorize=True,
-            diagnose=False,
-            format=f"<green>{{time:HH:mm:ss.SSS}}</green> <level>{{level: <7}}</level> <cyan>{service_name}</cyan> "
-            "{message} <dim>{extra}</dim>",
-        )
+        line = (f"<green>{{time:HH:mm:ss.SSS}}</green> <level>{{level: <7}}</level> <cyan>{service_name}</cyan> "
+                "{message} <dim>{extra}</dim>")
+
+        def text(record: Record) -> str:
+            # The trace id, as in the JSON lines: a line on the terminal leads to its trace.
+            span = trace.get_current_span().get_span_context()
+            traced = f" <dim>trace.id={span.trace_id:032x}</dim>" if span.is_valid else ""
+            return line + traced + "\n{exception}"
+
+        logger.add(sys.stderr, level=level.upper(), colorize=True, diagnose=False, format=text)

@@ -274,7 +274,7 @@ async def serve(registry: Registry, name: str) -> None:
     service = registry.get(name)
     settings = load_settings(service.settings, name)
     setup_logging(name, settings.log_level, settings.log_format)
-    tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint)
+    tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint, protocol=settings.otel_exporter_otlp_protocol)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

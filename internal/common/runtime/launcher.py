@@ -35,6 +35,7 @@ from internal.common.runtime import Registry
 from internal.common.runtime.guard import GUARD_PATH, running, stop_postgres
 from internal.common.runtime.oneprocess import PROCESS_ENV
 from internal.common.runtime.supervisor import Child, Supervisor, log
+from internal.common.tracing.collector import TraceCollector, local_collector
 
 TOPIC_PARTITIONS = 3
 INTERNAL_KEY_FILE = "internal-token.key"
@@ -202,6 +203,7 @@ class System:
     _pg: Any = None
     _pg_watchdog: subprocess.Popen[bytes] | None = None
     _broker: Any = None
+    _collector: TraceCollector | None = None
 
     def __post_init__(self) -> None:
         contract = self.registry.contract()
@@ -246,6 +248,10 @@ class System:
             common.pop(private, None)  # what one process is given, the others are not
         if fetch_wait:
             common["KAFKA_FETCH_MAX_WAIT_MS"] = fetch_wait
+        # Traces on by default, kept in memory here, unless they go to the operator's own collector.
+        self._collector = local_collector(os.environ, self.host)
+        for variable, value in (self._collector.environment() if self._collector else {}).items():
+            common.setdefault(variable, value)
         if self._broker is not None:
             # A consumer killed with its process stays a group member until its session times out, and its
             # restarted successor waits that long for an assignment; short here, where one machine runs it all.
@@ -281,6 +287,7 @@ class System:
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
             "kafka": {"bootstrap_servers": tools_bootstrap, "dev_broker": self._broker is not None,
                       "reply_topic": reply_topic},
+            "traces": self._collector.url if self._collector else None,
             "launcher_pid": os.getpid(),
             "one_process": self.one_process,
         }
@@ -393,6 +400,9 @@ class System:
 
     def stop(self) -> None:
         self.supervisor.stop_all()
+        if self._collector is not None:
+            self._collector.stop()
+            self._collector = None
         if self._broker is not None:
             self._broker.close()
             self._broker = None
@@ -447,6 +457,8 @@ def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
         lines.append(f"  postgres/{service:<7} {uri}")
     lines.append(f"  kafka            {info['kafka']['bootstrap_servers']}"
                  + ("   (development broker)" if info["kafka"]["dev_broker"] else ""))
+    if info.get("traces"):
+        lines.append(f"  traces           {info['traces']}   (local collector; open a call's trace from analytics)")
     lines.append(f"  addresses saved  {state_dir / 'up.json'}   (`trident ps` shows the processes)")
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

@@ -30,7 +30,7 @@ async def serve_together(registry: Registry, names: Sequence[str], process_env: 
     """Run `names` until SIGINT or SIGTERM; stop the last (the public process) first, then the others."""
     base = Settings()
     setup_logging("+".join(names) if len(names) < 3 else "trident", base.log_level, base.log_format)
-    tracing.setup_tracing("trident", base.otel_exporter_otlp_endpoint)
+    tracing.setup_tracing("trident", base.otel_exporter_otlp_endpoint, protocol=base.otel_exporter_otlp_protocol)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

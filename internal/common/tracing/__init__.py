@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from urllib.parse import urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 _TRACER_NAME = "trident"
 _enabled = False
@@ -19,16 +20,30 @@ def enabled() -> bool:
     return _enabled
 
 
-def setup_tracing(service_name: str, otlp_endpoint: str, extra_processors: Iterable[SpanProcessor] = ()) -> bool:
+def _exporter(endpoint: str, protocol: str) -> SpanExporter:
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+        # As the OTel environment variable means it: a base URL, under which traces go to /v1/traces.
+        if not urlsplit(endpoint).path.strip("/"):
+            endpoint = endpoint.rstrip("/") + "/v1/traces"
+        return HttpExporter(endpoint=endpoint)
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+    return GrpcExporter(endpoint=endpoint, insecure=True)
+
+
+def setup_tracing(service_name: str, otlp_endpoint: str, extra_processors: Iterable[SpanProcessor] = (),
+                  protocol: str = "grpc") -> bool:
     """Install a real tracer provider only when there is somewhere to send spans.
 
-    Without an endpoint the API's no-op tracer stays in place, so tracing costs next to nothing.
+    Without an endpoint the API's no-op tracer stays in place, so tracing costs next to nothing. With one, spans
+    leave through the SDK's batch processor: a bounded queue (OTEL_BSP_MAX_QUEUE_SIZE, beyond which spans are
+    dropped) exported from a thread of its own, never from the event loop.
     """
     processors = list(extra_processors)
     if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        processors.append(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
+        processors.append(BatchSpanProcessor(_exporter(otlp_endpoint, protocol)))
     if not processors:
         return False
     global _enabled
@@ -64,3 +79,9 @@ def inject(carrier: MutableMapping[str, str]) -> None:
 def extract(carrier: Mapping[str, str]) -> otel_context.Context:
     return propagate.extract(carrier)
 
+
+
+def current_trace_id() -> str:
+    """The W3C trace id (32 hex digits) of the span in progress, or "" outside any recorded span."""
+    span = trace.get_current_span().get_span_context()
+    return format(span.trace_id, "032x") if span.is_valid else ""

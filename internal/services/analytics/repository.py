@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-COLUMNS = ("time", "transport", "service", "method", "status", "latency_ms", "user_id", "request_id")
+COLUMNS = ("time", "transport", "service", "method", "status", "latency_ms", "user_id", "request_id", "trace_id")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class LogRow:
     latency_ms: float
     user_id: str
     request_id: str
+    trace_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class CallLogRepository:
         records = [tuple(getattr(r, c) for c in COLUMNS) for r in rows]
         async with self._pool.acquire() as conn:
             await conn.copy_records_to_table("call_logs", records=records, columns=COLUMNS)
+
+    async def has_trace(self, user_id: str, trace_id: str) -> bool:
+        """Whether a call of this user's has this trace."""
+        found: bool = await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM call_logs WHERE user_id = $1 AND trace_id = $2)", user_id, trace_id)
+        return found
 
     async def earliest(
         self, until: datetime, transport: str, service: str, method: str, user_id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +13,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import analytics_pb2 as pb
 from internal.common import metrics
-from internal.common.errors import InvalidArgument, ResourceExhausted
+from internal.common.errors import InvalidArgument, NotFound, ResourceExhausted
 from internal.common.logger import logger
 from internal.common.service import CallContext
+from internal.common.tracing.collector import SpanView, read_trace
 from internal.services.analytics.repository import BucketRow, CallLogRepository, LogRow
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
@@ -22,6 +24,7 @@ BUCKETS_TARGET = 60
 # Bucket widths a person reads at a glance; beyond a day, whole days.
 _ROUND_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 _DAY = 86400
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def bucket_seconds_for(window: timedelta) -> int:
@@ -48,6 +51,22 @@ def _timestamp(when: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(when)
     return stamp
+
+
+def trace_of(trace_id: str, spans: list[SpanView]) -> pb.Trace:
+    """The collector's spans as the contract's Trace: times in milliseconds after the earliest span began."""
+    trace = pb.Trace(trace_id=trace_id)
+    if not spans:
+        return trace
+    origin = min(s["start_unix_nano"] for s in spans)
+    trace.start.FromNanoseconds(origin)
+    for s in sorted(spans, key=lambda s: s["start_unix_nano"]):
+        trace.spans.append(pb.Span(
+            span_id=s["span_id"], parent_span_id=s["parent_span_id"], name=s["name"], service=s["service"],
+            kind=s["kind"], start_ms=(s["start_unix_nano"] - origin) / 1e6, duration_ms=s["duration_ns"] / 1e6,
+            status=s["status"], status_message=s["status_message"], attributes=s["attributes"],
+        ))
+    return trace
 
 
 def _dense_buckets(rows: list[BucketRow], since: datetime, until: datetime, width: int) -> list[pb.TimeBucket]:
@@ -77,9 +96,12 @@ def _dense_buckets(rows: list[BucketRow], since: datetime, until: datetime, widt
 
 class AnalyticsService:
     def __init__(
-        self, repository: CallLogRepository, buffer_size: int, batch_size: int, flush_interval_s: float
+        self, repository: CallLogRepository, buffer_size: int, batch_size: int, flush_interval_s: float,
+        traces_collector_url: str = "", traces_ui_url: str = "",
     ) -> None:
         self._repo = repository
+        self._collector_url = traces_collector_url
+        self._ui_url = traces_ui_url
         self._buffer: asyncio.Queue[LogRow] = asyncio.Queue(maxsize=buffer_size)
         self._batch_size = batch_size
         self._interval = flush_interval_s
@@ -90,8 +112,10 @@ class AnalyticsService:
         if not (req.transport and req.service and req.method):
             raise InvalidArgument("transport, service and method are required")
         when = req.time.ToDatetime(tzinfo=UTC) if req.HasField("time") else datetime.now(UTC)
+        trace_id = req.trace_id if _TRACE_ID.fullmatch(req.trace_id) else ""
         row = LogRow(
-            when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id
+            when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id,
+            trace_id,
         )
         try:
             self._buffer.put_nowait(row)
@@ -128,6 +152,7 @@ class AnalyticsService:
                     user_id=row.user_id,
                     time=_timestamp(row.time),
                     request_id=row.request_id,
+                    trace_id=row.trace_id,
                 )
             )
         for s in window.stats:
@@ -145,6 +170,22 @@ class AnalyticsService:
             response.total += s.count
         response.buckets.extend(_dense_buckets(window.buckets, since, until, width))
         return response
+
+    async def get_trace(self, req: pb.GetTraceRequest, ctx: CallContext) -> pb.Trace:
+        user_id = ctx.require_user()
+        if not req.trace_id:
+            raise InvalidArgument("trace_id is required")
+        # Another user's trace is as absent as one that never was.
+        if not await self._repo.has_trace(user_id, req.trace_id):
+            raise NotFound("none of your calls has this trace")
+        spans: list[SpanView] | None = []
+        if self._collector_url:
+            spans = await read_trace(self._collector_url, req.trace_id)
+            if spans is None and not self._ui_url:
+                raise NotFound("this trace is no longer kept: the local collector keeps only the latest traces")
+        trace = trace_of(req.trace_id, spans or [])
+        trace.ui_url = self._ui_url.replace("{trace_id}", req.trace_id)
+        return trace
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._flush_loop(), name="analytics-flush")

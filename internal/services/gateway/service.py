@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import analytics_pb2, pictures_pb2
-from internal.common import metrics
+from internal.common import metrics, tracing
 from internal.common.errors import Internal, TridentError, Unavailable
 from internal.common.logger import logger
 from internal.common.pipeline import Operation
@@ -112,7 +112,7 @@ class CallLogEmitter:
                 self.record(analytics_pb2.CallLog(
                     transport=ctx.transport, service=op.service, method=op.method, status=status,
                     latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id, time=when,
-                    request_id=ctx.request_id,
+                    request_id=ctx.request_id, trace_id=tracing.current_trace_id(),
                 ))
 
         return handle

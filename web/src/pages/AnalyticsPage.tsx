@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, TRANSPORTS, TRANSPORT_LABELS, type AnalyticsData, type CallMeta } from '../api';
 import {
   byMethod,
@@ -354,6 +354,7 @@ export function AnalyticsPage() {
                   <th scope="col" className="num">
                     Latency
                   </th>
+                  <th scope="col">Trace</th>
                 </tr>
               </thead>
               <tbody>
@@ -377,6 +378,19 @@ export function AnalyticsPage() {
                     </td>
                     <td data-label="Latency" className="num">
                       {formatMs(l.latency_ms)}
+                    </td>
+                    <td data-label="Trace">
+                      {l.trace_id ? (
+                        <Link
+                          to={`/traces/${l.trace_id}`}
+                          data-testid="trace-link"
+                          aria-label={`Open trace of ${l.service}.${l.method} at ${formatDate(l.time)}`}
+                        >
+                          Open trace
+                        </Link>
+                      ) : (
+                        <span className="help">—</span>
+                      )}
                     </td>
                   </tr>
                 ))}
