@@ -81,7 +81,14 @@ def extract(carrier: Mapping[str, str]) -> otel_context.Context:
 
 
 
-def current_trace_id() -> str:
-    """The W3C trace id (32 hex digits) of the span in progress, or "" outside any recorded span."""
-    span = trace.get_current_span().get_span_context()
-    return format(span.trace_id, "032x") if span.is_valid else ""
+def current_trace_id(begun_here: bool = False) -> str:
+    """The W3C trace id (32 hex digits) of the span in progress, or "" outside any recorded span.
+
+    `begun_here`: "" as well when the span continues a trace someone else began (a `traceparent` sent in), so an
+    id handed out this way was chosen by this process, never by a caller.
+    """
+    span = trace.get_current_span()
+    context = span.get_span_context()
+    if not context.is_valid or (begun_here and getattr(span, "parent", None) is not None):
+        return ""
+    return format(context.trace_id, "032x")

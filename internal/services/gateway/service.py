@@ -96,7 +96,11 @@ class CallLogEmitter:
         self._task: asyncio.Task[None] | None = None
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:
-        """Edge middleware: one call log per public call, with its HTTP status and latency."""
+        """Edge middleware: one call log per public call, with its HTTP status and latency.
+
+        The call's trace id is kept only for a trace the gateway began: its owner may then read it, and a caller who
+        sent someone else's `traceparent` does not get that trace listed as theirs.
+        """
 
         async def handle(request: Any, ctx: CallContext) -> Any:
             started = time.perf_counter()
@@ -112,7 +116,7 @@ class CallLogEmitter:
                 self.record(analytics_pb2.CallLog(
                     transport=ctx.transport, service=op.service, method=op.method, status=status,
                     latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id, time=when,
-                    request_id=ctx.request_id, trace_id=tracing.current_trace_id(),
+                    request_id=ctx.request_id, trace_id=tracing.current_trace_id(begun_here=True),
                 ))
 
         return handle

@@ -202,7 +202,7 @@ export function TracePage() {
         <p data-testid="trace-empty">
           {trace.ui_url
             ? 'This system sends its traces to a tracing UI rather than keeping them: follow the link above.'
-            : 'No spans of this trace have arrived yet; refresh in a moment.'}
+            : 'No spans of this trace are here: they have not arrived yet (refresh in a moment), or this call is older than the latest traces the system keeps.'}
         </p>
       ) : loading && !trace ? (
         <p role="status">Loading…</p>
