@@ -2,9 +2,9 @@
 
 For each transport, at 1280×800 and at 390×844: sign up, upload two photos, see their thumbnails in
 the gallery, open one by its URL, delete one, read the analytics of a time window, run the transport
-race, delete the account. On every screen: axe-core finds no serious or critical accessibility
-violation and nothing scrolls sideways. No request URL carries a token, and the gallery's image
-bytes are a small fraction of the originals. Plus: bad files and a refused signup.
+race, open the trace of the delete as a waterfall, delete the account. On every screen: axe-core finds no
+serious or critical accessibility violation and nothing scrolls sideways. No request URL carries a token,
+and the gallery's image bytes are a small fraction of the originals. Plus: bad files and a refused signup.
 Screenshots of each screen go to tests/e2e/artifacts/ (with measurements.json).
 """
 
@@ -24,6 +24,7 @@ import pytest
 from playwright.async_api import (
     Browser,
     FilePayload,
+    Locator,
     Page,
     Request,
     Response,
@@ -457,6 +458,10 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     record_measurement(f"race-{size}-{transport}", race)
     await assert_screen_ok(page, axe, f"{shot}-7-race")
 
+    # The trace of the delete: from its row to a waterfall across the gateway, the service, its SQL (and Kafka).
+    await open_trace(page, rows.first, transport)
+    await assert_screen_ok(page, axe, f"{shot}-7b-trace")
+
     # The account page: one sign-out (in the header), a fresh timing, then delete the account.
     await go(page, "account")
     await expect(page.get_by_test_id("account-username")).to_have_text(username)
@@ -479,6 +484,42 @@ async def journey(page: Page, axe: Path, transport: str, size: str) -> None:
     await expect(page.get_by_test_id("auth-error")).not_to_be_empty()
     await assert_screen_ok(page, axe, f"{shot}-9-login-refused")
     traffic.assert_no_token_in_urls()
+
+
+async def open_trace(page: Page, row: Locator, transport: str) -> None:
+    """Opens the trace of an analytics row and waits for its waterfall to hold every layer of the call."""
+    await row.get_by_test_id("trace-link").click()
+    await expect(page.get_by_test_id("trace-page")).to_be_visible()
+    await expect(page).to_have_url(re.compile(r"/traces/[0-9a-f]{32}$"))
+    spans = page.get_by_test_id("span-row")
+    # Each process exports its spans every half second: refresh until all of them are in.
+    wanted = ['[data-service="gateway"][data-depth="0"]', '[data-service="pictures"][data-layer="sql"]',
+              f'[data-service="pictures"][data-layer="{transport}"]',
+              *(['[data-service="pictures"][data-layer="kafka"]'] if transport == "events" else [])]
+    for attempt in range(ANALYTICS_ATTEMPTS):
+        try:
+            for selector in wanted:
+                await expect(page.locator(f"[data-testid=span-row]{selector}").first).to_be_visible(
+                    timeout=ANALYTICS_ATTEMPT_MS)
+            break
+        except AssertionError:
+            if attempt == ANALYTICS_ATTEMPTS - 1:
+                raise
+            await page.get_by_test_id("trace-refresh").click()
+            await expect(page.get_by_test_id("trace-refresh")).to_be_enabled()
+    await expect(page.get_by_test_id("waterfall")).to_be_visible()
+    # Nested: every span but the root is deeper than 0, and the bars lie inside the waterfall's box.
+    depths = [int(d or 0) for d in await spans.evaluate_all("rows => rows.map(r => r.dataset.depth)")]
+    assert depths[0] == 0 and max(depths) >= 2, depths
+    box = await page.get_by_test_id("waterfall").bounding_box()
+    assert box is not None
+    for bar in await page.locator(".span-bar").all():
+        bar_box = await bar.bounding_box()
+        assert bar_box is not None and bar_box["x"] + bar_box["width"] <= box["x"] + box["width"] + 1
+    # A span opens to its details: the SQL statement, cut short.
+    sql = page.locator('[data-testid=span-row][data-layer="sql"]').first
+    await sql.locator("summary").click()
+    await expect(sql.locator(".span-details")).to_contain_text(re.compile("db.statement", re.I))
 
 
 async def test_rejected_uploads_and_refused_signup(browser: Browser, system: Any, web_dist: Path,

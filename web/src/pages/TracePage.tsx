@@ -181,7 +181,7 @@ export function TracePage() {
                 const pct = waterfall.totalMs ? (t / waterfall.totalMs) * 100 : 0;
                 // Labels past the middle end at their tick, so none reaches beyond the box.
                 return (
-                  <span key={t} className="tick" style={{ left: `${pct}%`, transform: pct > 50 ? 'translateX(-100%)' : undefined }}>
+                  <span key={t} className={pct > 50 ? 'tick end' : 'tick'} style={{ left: `${pct}%` }}>
                     {formatMs(t)}
                   </span>
                 );
