@@ -73,7 +73,6 @@ class Step:
     body: dict[str, Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
     picture_id: str = "{{picture_id}}"  # the value of {id} in the path
-    trace_id: str = "4bf92f3577b34da6a3ce929d0e0e4736"  # the value of {trace_id} (W3C's example: no call has it)
     send_token: bool = True  # False: an authenticated route called without a token
     prerequest: str = ""
     tests: str = ""
@@ -223,7 +222,14 @@ SCENARIO: tuple[Step, ...] = (
         });
     """,
     ),
-    Step("trace", name="trace no call of yours has (404)", status=404, error_code="NOT_FOUND"),
+    Step(
+        "trace",
+        name="trace no call of yours has (404)",
+        status=404,
+        error_code="NOT_FOUND",
+        # W3C's example trace id: a trace no call of this user's has.
+        prerequest='pm.environment.set("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");',
+    ),
     Step("me", name="me without a token (401)", send_token=False, status=401, error_code="UNAUTHENTICATED"),
     Step(
         "createPicture",
@@ -267,7 +273,7 @@ def _script(listen: str, source: str) -> dict[str, Any]:
 def _request_item(route: PublicRoute, step: Step, transport: str) -> dict[str, Any]:
     status = step.status if step.status is not None else route.status
     segments = [transport, *(("{{picture_id}}" if s == "{id}" else s) for s in route.path.strip("/").split("/"))]
-    segments = [step.picture_id if s == "{{picture_id}}" else step.trace_id if s == "{trace_id}" else s
+    segments = [step.picture_id if s == "{{picture_id}}" else "{{trace_id}}" if s == "{trace_id}" else s
                 for s in segments]
     query = [{"key": k, "value": v} for k, v in step.query.items()]
     headers: list[dict[str, str]] = []
@@ -391,6 +397,7 @@ def environment() -> dict[str, Any]:
         ("user_id", "", "default"),
         ("picture_id", "", "default"),
         ("picture_title", "", "default"),
+        ("trace_id", "", "default"),
     ]
     return {
         "id": _uid("environment"),

@@ -58,7 +58,7 @@ def test_the_collection_has_every_route_over_every_transport() -> None:
     assert collection["info"]["schema"] == "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
     folders = {folder["name"]: folder for folder in collection["item"]}
     assert set(folders) == set(TRANSPORTS)
-    expected = {(r.http_method, r.path) for r in _routes()}
+    expected = {(r.http_method, re.sub(r"\{[a-z_]+\}", "{id}", r.path)) for r in _routes()}
     assert len(expected) == len(_routes())
     for transport, folder in folders.items():
         seen = set()
