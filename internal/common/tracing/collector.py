@@ -266,10 +266,14 @@ def local_collector(environ: Mapping[str, str], host: str) -> TraceCollector | N
     """
     if environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("TRACES_COLLECTOR", "on").lower() in ("off", "0"):
         return None
-    store = TraceStore(int(environ.get("TRACES_MAX_TRACES") or MAX_TRACES),
-                       int(environ.get("TRACES_MAX_SPANS") or MAX_SPANS),
-                       int(environ.get("TRACES_MAX_SPANS_PER_TRACE") or MAX_SPANS_PER_TRACE))
-    return TraceCollector(store, host).start()
+    limits = []
+    for variable, default in (("TRACES_MAX_TRACES", MAX_TRACES), ("TRACES_MAX_SPANS", MAX_SPANS),
+                              ("TRACES_MAX_SPANS_PER_TRACE", MAX_SPANS_PER_TRACE)):
+        value = environ.get(variable) or str(default)
+        if not value.isdigit() or int(value) < 1:
+            raise RuntimeError(f"{variable} must be a whole number of at least 1, not {value!r}")
+        limits.append(int(value))
+    return TraceCollector(TraceStore(*limits), host).start()
 
 
 async def read_trace(collector_url: str, trace_id: str, timeout_s: float = 3.0) -> list[SpanView] | None:
