@@ -80,7 +80,6 @@ def extract(carrier: Mapping[str, str]) -> otel_context.Context:
     return propagate.extract(carrier)
 
 
-
 def current_trace_id(begun_here: bool = False) -> str:
     """The W3C trace id (32 hex digits) of the span in progress, or "" outside any recorded span.
 
