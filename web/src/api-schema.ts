@@ -311,11 +311,9 @@ export interface components {
             duration_ms?: number;
             status?: string;
             status_message?: string;
-            attributes?: components["schemas"]["analytics_Span_AttributesEntry"][];
-        };
-        analytics_Span_AttributesEntry: {
-            key?: string;
-            value?: string;
+            attributes?: {
+                [key: string]: string;
+            };
         };
         analytics_TimeBucket: {
             /** Format: date-time */

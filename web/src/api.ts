@@ -47,9 +47,18 @@ export type CallLog = Required<
 export type TraceSpan = Required<
   Pick<
     Schemas['analytics_Span'],
-    'span_id' | 'parent_span_id' | 'name' | 'service' | 'kind' | 'start_ms' | 'duration_ms' | 'status' | 'status_message'
+    | 'span_id'
+    | 'parent_span_id'
+    | 'name'
+    | 'service'
+    | 'kind'
+    | 'start_ms'
+    | 'duration_ms'
+    | 'status'
+    | 'status_message'
+    | 'attributes'
   >
-> & { attributes: Record<string, string> };
+>;
 
 export interface TraceData {
   trace_id: string;

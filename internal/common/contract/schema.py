@@ -46,6 +46,15 @@ def collect_schemas(descriptors: list[Descriptor], ref_prefix: str) -> dict[str,
             continue
         properties: dict[str, Any] = {}
         for field in descriptor.fields:
+            if _is_map(field):
+                # A proto map is a JSON object in proto3 JSON, its keys always strings.
+                value = field.message_type.fields_by_name["value"]
+                if value.type == FieldDescriptor.TYPE_MESSAGE and value.message_type.full_name not in _WELL_KNOWN:
+                    pending.append(value.message_type)
+                properties[field.name] = {"type": "object", "additionalProperties": (
+                    message_schema(value.message_type, ref_prefix) if value.type == FieldDescriptor.TYPE_MESSAGE
+                    else field_schema(value))}
+                continue
             if field.type == FieldDescriptor.TYPE_MESSAGE:
                 message = field.message_type
                 item = _WELL_KNOWN.get(message.full_name) or {"$ref": f"{ref_prefix}{schema_name(message)}"}
@@ -73,6 +82,11 @@ def field_schema(field: Any) -> dict[str, Any]:
 
 def message_schema(descriptor: Descriptor, ref_prefix: str) -> dict[str, Any]:
     return _WELL_KNOWN.get(descriptor.full_name) or {"$ref": f"{ref_prefix}{schema_name(descriptor)}"}
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    entry = field.message_type
+    return field.type == FieldDescriptor.TYPE_MESSAGE and entry is not None and bool(entry.GetOptions().map_entry)
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
