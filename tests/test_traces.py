@@ -14,8 +14,9 @@ import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
+import aiohttp
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
@@ -27,7 +28,6 @@ from tests.client import TRANSPORTS, GatewayClient
 from tests.conftest import RunningSystem
 from tests.images import png
 
-T = TypeVar("T")
 Span = dict[str, Any]
 
 
@@ -104,6 +104,9 @@ async def test_a_call_is_one_trace_from_the_gateway_through_the_service_to_sql(
         spans = await eventually(whole_trace, f"the trace {trace_id} with its SQL")
 
     ids = by_id(spans)
+    # What the gateway showed is what the collector holds.
+    status, raw = get_json(f"{system.info['traces']}/traces/{trace_id}")
+    assert status == 200 and set(ids) <= {s["span_id"] for s in raw["spans"]}
     roots = [s for s in spans if s.get("parent_span_id", "") not in ids]
     assert len(roots) == 1, f"one tree: {[(s['service'], s['name']) for s in roots]}"
     edge = roots[0]
@@ -166,8 +169,7 @@ async def test_a_trace_id_sent_in_by_a_caller_is_never_listed_as_theirs(system: 
     async with GatewayClient(system.gateway_url) as gateway:
         token = await gateway.token("grpc")
         foreign = secrets.token_hex(16)
-        assert gateway._session is not None
-        async with gateway._session.get(
+        async with aiohttp.ClientSession() as session, session.get(
             f"{system.gateway_url}/grpc/pictures",
             headers={"Authorization": f"Bearer {token}", "traceparent": f"00-{foreign}-{secrets.token_hex(8)}-01"},
         ) as response:
