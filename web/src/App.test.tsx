@@ -6,6 +6,7 @@ import { readQuery, writeQuery } from './pages/AnalyticsPage';
 import { loadTransport, REFRESH_TOKEN_KEY, TRANSPORT_KEY } from './prefs';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const JAEGER_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 
 /** A tiny in-memory gateway good enough for the screens. */
 function fakeGateway() {
@@ -80,6 +81,9 @@ function fakeGateway() {
       }
     }
     if (req.method === 'GET' && path.startsWith('/traces/')) {
+      // Compose: the system keeps no traces itself, and names Jaeger's page of the trace.
+      if (path === `/traces/${JAEGER_TRACE_ID}`)
+        return ok(200, { trace_id: JAEGER_TRACE_ID, ui_url: `http://localhost:16686/trace/${JAEGER_TRACE_ID}` });
       if (path !== `/traces/${TRACE_ID}`) return err(404, 'NOT_FOUND', 'none of your calls has this trace');
       const span = (id: string, parent: string, service: string, start_ms: number, duration_ms: number, attributes = {}) => ({
         span_id: id, parent_span_id: parent, name: `${service} ${id}`, service, kind: 'SERVER', start_ms, duration_ms, attributes,
@@ -357,6 +361,15 @@ describe('analytics', () => {
       ['pictures', '3', 'sql'],
     ]);
     expect(screen.getByTestId('trace-summary').textContent).toMatch(/^4 spans in 2 processes \(gateway, pictures\), 10\.0 ms/);
+  });
+
+  it('links to Jaeger where the system sends its traces there', async () => {
+    localStorage.setItem(REFRESH_TOKEN_KEY, 'stored');
+    renderApp(`/traces/${JAEGER_TRACE_ID}`);
+    const link = within(await screen.findByTestId('trace-ui-link', {}, { timeout: 5000 })).getByRole('link');
+    expect(link.getAttribute('href')).toBe(`http://localhost:16686/trace/${JAEGER_TRACE_ID}`);
+    expect(screen.getByTestId('trace-empty').textContent).toMatch(/tracing UI/);
+    expect(screen.queryByTestId('waterfall')).toBeNull();
   });
 
   it("says so when a trace is not the user's", async () => {
