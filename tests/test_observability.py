@@ -77,6 +77,9 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):
             return [s for s in self.spans if predicate(s)]
 
 
+JAEGER_TRACE_PAGE = "http://localhost:16686/trace/{trace_id}"
+
+
 @dataclass
 class TracedSystem:
     system: RunningSystem
@@ -95,6 +98,8 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TracedSystem]:
         {
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
+            # As compose has it: traces go to Jaeger, whose page of a trace the web app links to.
+            "TRACES_UI_URL": JAEGER_TRACE_PAGE,
         },
     )
     try:
@@ -173,6 +178,28 @@ async def test_one_request_is_one_trace_across_every_process(traced: TracedSyste
         assert line["span.id"] in ids
     gateway_line = next(line for line in mine if line["service.name"] == "gateway")
     assert gateway_line["http.request.id"] == request_id and gateway_line["transport"] == transport
+
+
+async def test_where_traces_go_to_jaeger_a_calls_trace_links_there(traced: TracedSystem) -> None:
+    assert traced.system.info["traces"] is None, "with an OTLP endpoint of its own, trident up runs no collector"
+    async with GatewayClient(traced.system.gateway_url) as gateway:
+        token = await gateway.token("rest")
+        listed = await gateway.request("GET", "/grpc/pictures", token=token)
+        trace_id = ""
+        for _ in range(80):
+            logs = (await gateway.request("GET", "/grpc/analytics", token=token)).body.get("logs", [])
+            mine = [log for log in logs if log.get("request_id") == listed.headers["X-Request-Id"]]
+            if mine:
+                trace_id = mine[0].get("trace_id", "")
+                break
+            await asyncio.sleep(0.25)
+        assert len(trace_id) == 32
+        await _wait_for(lambda: traced.receiver.trace(trace_id))  # the call's spans went to the OTLP receiver
+        for transport in TRANSPORTS:
+            reply = await gateway.request("GET", f"/{transport}/traces/{trace_id}", token=token)
+            assert reply.status == 200, reply.body
+            assert reply.body["ui_url"] == JAEGER_TRACE_PAGE.replace("{trace_id}", trace_id)
+            assert reply.body["spans"] == []
 
 
 async def test_logs_never_hold_passwords_tokens_or_images(traced: TracedSystem) -> None:
