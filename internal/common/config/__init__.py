@@ -36,8 +36,15 @@ class Settings(BaseSettings):
     db_pool_max_size: int = 10
 
     kafka_bootstrap_servers: str = ""
-    # Small against the development broker, which answers a fetch only when this wait runs out.
+    # How long a fetch may wait for records. A real broker answers as soon as a record arrives, so this only
+    # sets how often an idle consumer asks; the development broker answers only when the wait runs out, so
+    # there it is also the latency floor (see the README's fetch-wait trade-off). Three waits, by who reads:
+    # - requests to this service (always read, so the one that costs CPU at rest);
     kafka_fetch_max_wait_ms: int = 500
+    # - replies to this process's own calls (read only while a call waits: short costs nothing at rest);
+    kafka_reply_fetch_max_wait_ms: int = 500
+    # - domain events and revocations (a fraction of a second late is fine; long keeps the readers nearly free).
+    kafka_event_fetch_max_wait_ms: int = 500
     # Larger payloads travel as several records of at most this size and are reassembled.
     kafka_record_max_bytes: int = 128 * 1024
     kafka_reply_topic: str = "results"
@@ -65,6 +72,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     # Load shedding: calls served at once by this process; more get 503 with Retry-After at once.
     max_in_flight: int = 256
+    # ... and calls refused while the event loop's lag (the time every call here waits for the CPU) has stayed
+    # above this for the interval; 0 turns it off. Chosen with `make bench`'s overload run (README).
+    shed_lag_target_ms: float = 10.0
+    shed_lag_interval_ms: float = 100.0
     # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
     http_body_timeout_s: float = 30.0
     http_keepalive_timeout_s: float = 15.0

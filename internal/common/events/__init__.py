@@ -144,13 +144,14 @@ class _ConsumerLoop:
     """
 
     def __init__(self, settings: Settings, topic: str, group_id: str, producer: AIOKafkaProducer | None,
-                 pool: asyncpg.Pool | None) -> None:
+                 pool: asyncpg.Pool | None, fetch_max_wait_ms: int | None = None) -> None:
         self.settings = settings
         self.topic = topic
         self.group_id = group_id
         self.producer = producer
         self.pool = pool
-        self.consumer: AIOKafkaConsumer = mq.new_consumer(settings, topic, group_id=group_id)
+        self.consumer: AIOKafkaConsumer = mq.new_consumer(settings, topic, group_id=group_id,
+                                                          fetch_max_wait_ms=fetch_max_wait_ms)
         self.reassembler = mq.Reassembler(
             max_bytes=settings.kafka_reassembly_max_bytes,
             timeout_s=settings.kafka_reassembly_timeout_ms / 1000,
@@ -519,7 +520,8 @@ class SubscriptionConsumer(_ConsumerLoop):
     def __init__(self, settings: Settings, topic: Topic, handler: EventHandler,
                  producer: AIOKafkaProducer | None = None, pool: asyncpg.Pool | None = None) -> None:
         # A group of its own: one member per group, whatever else the service consumes.
-        super().__init__(settings, topic.name, f"{settings.service_name}.{topic.name}", producer, pool)
+        super().__init__(settings, topic.name, f"{settings.service_name}.{topic.name}", producer, pool,
+                         fetch_max_wait_ms=settings.kafka_event_fetch_max_wait_ms)
         self.message_type = topic.message_type
         self.handler = handler
 

@@ -21,9 +21,6 @@ from internal.common.logger import logger
 from internal.common.service import CallContext
 from internal.common.tokens import Identities
 
-# Revocations may take a moment; a long fetch wait keeps the reader nearly free at rest.
-_FETCH_WAIT_MS = 250
-
 
 class RevocationFeed:
     def __init__(self, settings: Settings, contract: Contract, identities: Identities,
@@ -39,7 +36,7 @@ class RevocationFeed:
         if not self._topics:
             return
         consumer = mq.new_consumer(self._settings, group_id=None,
-                                   fetch_max_wait_ms=max(_FETCH_WAIT_MS, self._settings.kafka_fetch_max_wait_ms))
+                                   fetch_max_wait_ms=self._settings.kafka_event_fetch_max_wait_ms)
         await consumer.start()
         self._consumer = consumer
         partitions = [TopicPartition(topic, p) for topic in self._topics
