@@ -212,7 +212,8 @@ class Process:
                     logger.warning("{} subscribes to {}, which api.yml's topics.{}.subscribers does not name",
                                    name, topic.name, topic.name)
                 check_subscription(topic, subscription)
-                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, self.identities.internal,
+                                                    producer, pool))
             if pool is not None:
                 servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
