@@ -1,0 +1,297 @@
+"""`trident up --replicas pictures=3`: calls spread over the instances, one killed instance costs no idempotent call
+and no acknowledged create, and each instance is seen and restarted on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+import asyncpg
+import pytest
+
+from internal.common.config import Peer
+from internal.common.mq import static_partitions
+from internal.common.runtime.launcher import Ports, UpError, parse_replicas
+from internal.common.sender.grpc import channel_target
+from internal.common.sender.rest import Instances
+from tests.client import TRANSPORTS, GatewayClient, Reply
+from tests.conftest import ROOT, SERVICES, port_is_free
+from tests.images import png
+from tests.test_running import _alive
+from tests.test_supervisor import Up, _launcher_of, b64, ctrl_c, wait_gone, wait_ready
+
+REPLICAS = 3
+INSTANCES = [f"pictures#{i}" for i in range(1, REPLICAS + 1)]
+# The restarted instance is ready once its transports run; bounded generously for a loaded machine.
+BACK_WITHIN = 30.0
+
+
+# What the launcher and the sender are made of, without processes.
+
+
+def test_replicas_are_given_as_service_counts_and_a_bad_one_is_named() -> None:
+    services = ["users", "pictures"]
+    assert parse_replicas("pictures=3, users=2", services) == {"pictures": 3, "users": 2}
+    assert parse_replicas("", services) == {}
+    for bad, said in (("pictures", "not SERVICE=COUNT"), ("gateway=2", "not a service"),
+                      ("pictures=0", "1 to 16"), ("pictures=x", "not SERVICE=COUNT")):
+        with pytest.raises(UpError, match=said):
+            parse_replicas(bad, services)
+
+
+def test_each_instance_has_its_own_ports_and_a_single_instance_keeps_the_usual_ones() -> None:
+    ports = Ports(gateway=8080, base=8080, services=["users", "pictures"], public="gateway",
+                  replicas={"pictures": 3})
+    assert ports.instances("users") == ["users"]
+    assert ports.instances("pictures") == INSTANCES
+    assert [ports.rest(p) for p in ("users", *INSTANCES)] == [8081, 8082, 8083, 8084]
+    assert [ports.grpc(p) for p in ("users", *INSTANCES)] == [9081, 9082, 9083, 9084]
+    assert ports.rest("gateway") == 8080 and ports.grpc("gateway") == 0
+
+
+def test_instances_share_a_topics_partitions_without_overlap() -> None:
+    shares = [static_partitions(range(6), (i, 3)) for i in (1, 2, 3)]
+    assert shares == [[0, 3], [1, 4], [2, 5]]
+    assert static_partitions(range(3), (1, 1)) == [0, 1, 2]
+
+
+def test_a_peer_lists_its_instances_comma_separated_and_one_address_works_as_before() -> None:
+    peer = Peer(rest_url="http://127.0.0.1:1/, http://127.0.0.1:2", grpc_target="127.0.0.1:11,127.0.0.1:12")
+    assert peer.rest_urls == ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    assert channel_target(peer.grpc_targets) == "ipv4:127.0.0.1:11,127.0.0.1:12"
+    assert channel_target(["pictures:9090"]) == "pictures:9090"
+    assert channel_target(["[::1]:1", "[::1]:2"]) == "ipv6:[::1]:1,[::1]:2"
+    with pytest.raises(LookupError, match="must be IP addresses"):
+        channel_target(["pictures-1:9090", "pictures-2:9090"])
+
+
+def test_the_rest_balancer_takes_turns_and_tries_a_failed_instance_last() -> None:
+    instances = Instances(["a", "b", "c"], backoff_s=60)
+    assert [instances.order()[0] for _ in range(6)] == ["a", "b", "c", "a", "b", "c"]
+    instances.failed("b")
+    assert instances.order() == ["a", "c", "b"]
+    assert instances.order() == ["c", "a", "b"]
+    instances.answered("b")
+    assert [instances.order() for _ in range(2)] == [["c", "a", "b"], ["a", "b", "c"]]
+
+
+# A running system with three instances of pictures.
+
+
+def free_port_base(extra: int) -> int:
+    """A base with the ports of every service and of `extra` more instances free (the launcher's layout)."""
+    n = len(SERVICES) + extra
+    for _ in range(200):
+        base = random.randrange(20000, 31000, 10)
+        if all(port_is_free(p) for p in (*range(base, base + n + 1), *range(base + 1001, base + 1001 + n))):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def start_replicated(state_dir: Path, replicas: str, extra: int, timeout: float = 240) -> Up:
+    base = free_port_base(extra)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "up.log"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KAFKA_BOOTSTRAP_SERVERS", "AUTH_PRIVATE_KEY", "TRIDENT_ONE_PROCESS")}
+    env.update({"LOG_FORMAT": "json", "TRIDENT_REPLICAS": replicas})
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "internal.cli", "up", "--state-dir", str(state_dir), "--port", str(base),
+             "--port-base", str(base)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while _launcher_of(state_dir / "up.json") != process.pid:
+        if process.poll() is not None:
+            raise RuntimeError(f"trident up exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise RuntimeError(f"trident up not ready in {timeout}s:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+    up = Up(process, state_dir, log_path, {})
+    up.refresh()
+    return up
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    up = start_replicated(tmp_path_factory.mktemp("replicated"), f"pictures={REPLICAS}", extra=REPLICAS - 1)
+    try:
+        yield up
+    finally:
+        ctrl_c(up)
+
+
+@pytest.fixture
+async def gateway(replicated: Up) -> AsyncIterator[GatewayClient]:
+    async with GatewayClient(replicated.gateway_url) as client:
+        yield client
+
+
+async def served(up: Up) -> dict[str, Counter[str]]:
+    """Per instance of pictures, the calls it served by transport (its own /metrics)."""
+    counts: dict[str, Counter[str]] = {}
+    instances = up.info["services"]["pictures"]["instances"]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        for name, address in instances.items():
+            async with session.get(address["rest"] + "/metrics") as response:
+                text = await response.text()
+            counts[name] = Counter()
+            for labels, value in re.findall(r'^trident_server_requests_total\{([^}]*)\} (\S+)$', text, re.M):
+                transport = re.search(r'transport="([^"]*)"', labels)
+                if transport is not None:
+                    counts[name][transport.group(1)] += int(float(value))
+    return counts
+
+
+def test_up_json_ps_and_the_peers_list_every_instance(replicated: Up) -> None:
+    info = replicated.refresh()
+    pictures = info["services"]["pictures"]
+    assert list(pictures["instances"]) == INSTANCES
+    assert pictures["rest"] == pictures["instances"]["pictures#1"]["rest"]
+    assert len({i["rest"] for i in pictures["instances"].values()} | {i["grpc"] for i in
+                                                                     pictures["instances"].values()}) == 2 * REPLICAS
+    assert list(info["services"]["users"]["instances"]) == ["users"]
+    env = {**os.environ, "TRIDENT_STATE_DIR": str(replicated.state_dir)}
+    ps = subprocess.run([sys.executable, "-m", "internal.cli", "ps"], cwd=ROOT, env=env, capture_output=True,
+                        text=True, timeout=60)
+    assert ps.returncode == 0, ps.stderr
+    rows = {line.split()[0]: line.split() for line in ps.stdout.splitlines()[1:]}
+    assert {*INSTANCES, "users", "gateway"} <= set(rows) and "pictures" not in rows
+    for name in INSTANCES:
+        assert rows[name][1] == str(info["pids"][name]) and rows[name][2:4] == ["yes", "yes"], ps.stdout
+
+
+async def test_calls_are_spread_over_the_three_instances_over_every_transport(replicated: Up,
+                                                                              gateway: GatewayClient) -> None:
+    token = (await gateway.signup("rest"))[1].body["access_token"]
+    calls = 30
+    before = await served(replicated)
+    for transport in TRANSPORTS:
+        for _ in range(calls):
+            reply = await gateway.request("GET", f"/{transport}/pictures", token=token)
+            assert reply.status == 200, reply.body
+    after = await served(replicated)
+    spread = {t: {name: after[name][t] - before[name][t] for name in INSTANCES} for t in TRANSPORTS}
+    print(f"\n{calls} ListPictures per transport, served per instance: {spread}")
+    for transport in TRANSPORTS:
+        assert sum(spread[transport].values()) == calls, spread
+        # Round robin (REST, gRPC) and the partitions of the request topic (events): every instance takes a share.
+        assert all(n > 0 for n in spread[transport].values()), spread
+    assert sorted(spread["rest"].values()) == [calls // REPLICAS] * REPLICAS, "REST takes turns"
+
+
+async def count_rows(dsn: str, prefix: str) -> Counter[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT title, count(*) AS n FROM pictures WHERE title LIKE $1 GROUP BY title",
+                                prefix + "%")
+    finally:
+        await conn.close()
+    return Counter({row["title"]: row["n"] for row in rows})
+
+
+async def test_a_killed_instance_fails_no_read_loses_no_acknowledged_create_and_comes_back(
+        replicated: Up, gateway: GatewayClient) -> None:
+    info = replicated.refresh()
+    victim = "pictures#2"
+    old_pid = info["pids"][victim]
+    victim_url = info["services"]["pictures"]["instances"][victim]["rest"]
+    tokens = {t: (await gateway.signup(t))[1].body["access_token"] for t in TRANSPORTS}
+    reads: list[tuple[str, int, str]] = []
+    creates: list[tuple[str, str, int]] = []
+    killed = SimpleNamespace(at=0.0, running=0.0, back=0.0, served_meanwhile=Counter[str]())
+    stop = asyncio.Event()
+
+    async def read_once(transport: str) -> None:
+        reply = await gateway.request("GET", f"/{transport}/pictures", token=tokens[transport],
+                                      params={"page_size": "5"})
+        reads.append((transport, reply.status, str(reply.body)[:200] if reply.status != 200 else ""))
+        if reply.status == 200 and killed.at and not killed.back:
+            killed.served_meanwhile[transport] += 1
+
+    async def read(transport: str) -> None:
+        # A steady stream, not one call after another: over Kafka, the calls that land on the killed instance's
+        # partitions wait for it to come back while the others are served.
+        calls = []
+        for _ in range(1200):  # bounded; ends when the instance is back
+            if stop.is_set():
+                break
+            calls.append(asyncio.create_task(read_once(transport)))
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*calls)
+
+    async def create(transport: str) -> None:
+        for i in range(1000):
+            if stop.is_set():
+                return
+            title = f"replica-{transport}-{i}"
+            try:
+                reply: Reply | None = await gateway.request(
+                    "POST", f"/{transport}/pictures", {"title": title, "base64": b64(png(seed=i))},
+                    token=tokens[transport])
+            except (aiohttp.ClientError, TimeoutError):
+                reply = None
+            creates.append((transport, title, reply.status if reply is not None else 0))
+            await asyncio.sleep(0.1)
+
+    load = [asyncio.create_task(f(t)) for t in TRANSPORTS for f in (read, create)]
+    try:
+        await asyncio.sleep(2)
+        os.kill(old_pid, signal.SIGKILL)
+        killed.at = time.monotonic()
+        assert wait_gone([old_pid], within=2.0) == []
+        while not _alive(new_pid := replicated.refresh()["pids"][victim]) or new_pid == old_pid:
+            assert time.monotonic() < killed.at + BACK_WITHIN, replicated.logs()[-3000:]
+            await asyncio.sleep(0.05)
+        killed.running = time.monotonic() - killed.at
+        assert await wait_ready(victim_url, within=BACK_WITHIN), replicated.logs()[-3000:]
+        killed.back = time.monotonic()
+        await asyncio.sleep(2)
+    finally:
+        stop.set()
+        await asyncio.gather(*load)
+
+    failed_reads = [r for r in reads if r[1] != 200]
+    acknowledged = [title for _, title, status in creates if status == 201]
+    stored = await count_rows(info["postgres"]["pictures"], "replica-")
+    per_transport = {t: (sum(1 for c in creates if c[0] == t), sum(1 for c in creates if c[0] == t and c[2] == 201))
+                     for t in TRANSPORTS}
+    print(f"\nkill -9 {victim}: running again after {killed.running:.1f}s, ready after "
+          f"{killed.back - killed.at:.1f}s; reads {len(reads)} failed {len(failed_reads)}; creates (sent, "
+          f"acknowledged) {per_transport}, stored {sum(stored.values())}, duplicates "
+          f"{sum(n - 1 for n in stored.values())}; served while it was down: {dict(killed.served_meanwhile)}")
+    assert failed_reads == [], failed_reads[:5]
+    assert [t for t in acknowledged if stored[t] != 1] == [], "an acknowledged create stored other than once"
+    assert {t: n for t, n in stored.items() if n > 1} == {}
+    # Every transport, Kafka included, kept serving while the instance was down.
+    assert set(killed.served_meanwhile) == set(TRANSPORTS), killed.served_meanwhile
+    info = replicated.refresh()
+    assert info["processes"][victim]["restarts"] >= 1 and f"{victim} (pid {old_pid}) exited" in replicated.logs()
+
+
+def test_trident_restart_restarts_one_instance_or_every_instance_in_turn(replicated: Up) -> None:
+    env = {**os.environ, "TRIDENT_STATE_DIR": str(replicated.state_dir)}
+    run = [sys.executable, "-m", "internal.cli", "restart"]
+    before = replicated.refresh()["pids"]
+    one = subprocess.run([*run, "pictures#3"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+    assert one.returncode == 0, one.stderr
+    middle = replicated.refresh()["pids"]
+    assert middle["pictures#3"] != before["pictures#3"]
+    assert {n: middle[n] for n in middle if n != "pictures#3"} == {n: before[n] for n in before if n != "pictures#3"}
+    every = subprocess.run([*run, "pictures"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    assert every.returncode == 0, every.stderr
+    after = replicated.refresh()["pids"]
+    assert all(after[n] != middle[n] for n in INSTANCES) and after["users"] == middle["users"]
+    assert [line.split()[0] for line in every.stdout.splitlines()] == INSTANCES, every.stdout
