@@ -8,6 +8,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,11 +21,16 @@ import aiohttp
 import asyncpg
 import pytest
 
-from internal.common.config import Peer
+from internal.common.config import Peer, Settings
+from internal.common.errors import Unavailable
 from internal.common.mq import static_partitions
 from internal.common.runtime.launcher import Ports, UpError, parse_replicas
-from internal.common.sender.grpc import channel_target
-from internal.common.sender.rest import Instances
+from internal.common.sender import Sender, TransportClient
+from internal.common.sender.grpc import GrpcClient, channel_target
+from internal.common.sender.rest import Instances, RestClient
+from internal.common.service import CallContext
+from internal.common.tokens import InternalTokens
+from internal.services.registry import REGISTRY
 from tests.client import TRANSPORTS, GatewayClient, Reply
 from tests.conftest import ROOT, SERVICES, port_is_free
 from tests.images import png
@@ -295,3 +301,29 @@ def test_trident_restart_restarts_one_instance_or_every_instance_in_turn(replica
     after = replicated.refresh()["pids"]
     assert all(after[n] != middle[n] for n in INSTANCES) and after["users"] == middle["users"]
     assert [line.split()[0] for line in every.stdout.splitlines()] == INSTANCES, every.stdout
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound and released: connections to it are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+async def test_a_call_to_a_service_with_no_live_instance_fails_at_once_with_unavailable(transport: str) -> None:
+    ports = [closed_port() for _ in range(4)]
+    peer = Peer(rest_url=",".join(f"http://127.0.0.1:{p}" for p in ports[:2]),
+                grpc_target=",".join(f"127.0.0.1:{p}" for p in ports[2:]))
+    settings = Settings(service_name="caller", peers={"pictures": peer}, call_timeout_ms=60_000)
+    contract = REGISTRY.contract()
+    transports: dict[str, TransportClient] = {"rest": RestClient(settings), "grpc": GrpcClient(settings)}
+    sender = Sender(settings, contract, transports, InternalTokens("k" * 48, "caller"))
+    try:
+        for method in ("ListPictures", "CreatePicture"):  # retried (idempotent) or not
+            binding = contract.service("pictures").method(method)
+            # Within a minute's deadline, refused connections end the call with UNAVAILABLE, not DEADLINE_EXCEEDED.
+            with pytest.raises(Unavailable):
+                await sender.call("pictures", method, binding.request_type(), CallContext(transport=transport))
+    finally:
+        await sender.aclose()
