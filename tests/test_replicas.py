@@ -198,6 +198,51 @@ async def test_calls_are_spread_over_the_three_instances_over_every_transport(re
     assert sorted(spread["rest"].values()) == [calls // REPLICAS] * REPLICAS, "REST takes turns"
 
 
+async def metric_series(up: Up, name: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Per instance of pictures, the samples of one metric with their labels."""
+    series: dict[str, list[tuple[dict[str, str], float]]] = {}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        for instance, address in up.info["services"]["pictures"]["instances"].items():
+            async with session.get(address["rest"] + "/metrics") as response:
+                text = await response.text()
+            series[instance] = [(dict(re.findall(r'(\w+)="([^"]*)"', labels)), float(value))
+                                for labels, value in re.findall(rf'^{name}\{{([^}}]*)\}} (\S+)$', text, re.M)]
+    return series
+
+
+async def test_each_instance_reads_its_own_partitions_and_a_domain_event_is_applied_by_one(
+        replicated: Up, gateway: GatewayClient) -> None:
+    # Users whose pictures go when they delete their account: pictures subscribes to user.deleted.
+    titles = []
+    for n in range(6):
+        token = (await gateway.signup("rest"))[1].body["access_token"]
+        for i in range(2):
+            title = f"deleted-{n}-{i}"
+            created = await gateway.request("POST", "/rest/pictures", {"title": title, "base64": b64(png(seed=i))},
+                                            token=token)
+            assert created.status == 201, created.body
+            titles.append(title)
+        deleted = await gateway.request("DELETE", "/rest/me", token=token)
+        assert deleted.status == 204, deleted.body
+    dsn = replicated.info["postgres"]["pictures"]
+    for _ in range(600):  # at most a minute
+        if not await count_rows(dsn, "deleted-"):
+            break
+        await asyncio.sleep(0.1)
+    assert await count_rows(dsn, "deleted-") == Counter(), "the deleted users' pictures are still there"
+    # Who read what: each instance reports the lag of the partitions it reads, and none reads another's.
+    lag = await metric_series(replicated, "trident_kafka_consumer_lag")
+    for topic in ("pictures", "user.deleted"):
+        owned = {i: {labels["partition"] for labels, _ in samples if labels.get("topic") == topic}
+                 for i, samples in lag.items()}
+        print(f"\npartitions of {topic} per instance: {owned}")
+        assert all(len(p) == 1 for p in owned.values()), owned
+        assert set.union(*owned.values()) == {"0", "1", "2"}, owned
+    redelivered = await metric_series(replicated, "trident_kafka_redelivered_total")
+    assert sum(v for samples in redelivered.values() for labels, v in samples
+               if labels.get("topic") == "user.deleted") == 0, redelivered
+
+
 async def count_rows(dsn: str, prefix: str) -> Counter[str]:
     conn = await asyncpg.connect(dsn)
     try:
