@@ -20,11 +20,12 @@ from types import SimpleNamespace
 import aiohttp
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from internal.common.config import Peer, Settings
 from internal.common.errors import Unavailable
 from internal.common.mq import static_partitions
-from internal.common.runtime.launcher import Ports, UpError, parse_replicas
+from internal.common.runtime.launcher import TOPIC_PARTITIONS, Ports, UpError, parse_replicas
 from internal.common.sender import Sender, TransportClient
 from internal.common.sender.grpc import GrpcClient, channel_target
 from internal.common.sender.rest import Instances, RestClient
@@ -238,9 +239,30 @@ async def test_each_instance_reads_its_own_partitions_and_a_domain_event_is_appl
         print(f"\npartitions of {topic} per instance: {owned}")
         assert all(len(p) == 1 for p in owned.values()), owned
         assert set.union(*owned.values()) == {"0", "1", "2"}, owned
+    # ...and commits what it handled under the service's group, which none of them joined.
+    bootstrap = replicated.info["kafka"]["bootstrap_servers"]
+    for _ in range(100):  # the commit follows the handling closely; at most 10 s
+        committed = await committed_offsets(bootstrap, "pictures.user.deleted", "user.deleted")
+        if sum(committed.values()) == len(titles) // 2:
+            break
+        await asyncio.sleep(0.1)
+    print(f"offsets of user.deleted committed under the group pictures.user.deleted: {committed}")
+    assert sum(committed.values()) == len(titles) // 2, committed  # one event per deleted user, each committed
     redelivered = await metric_series(replicated, "trident_kafka_redelivered_total")
     assert sum(v for samples in redelivered.values() for labels, v in samples
                if labels.get("topic") == "user.deleted") == 0, redelivered
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """The offsets committed for `group` on each partition of `topic` (read without joining the group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        # The launcher gives every topic this many partitions here.
+        partitions = range(max(TOPIC_PARTITIONS, REPLICAS))
+        return {p: await consumer.committed(TopicPartition(topic, p)) or 0 for p in partitions}
+    finally:
+        await consumer.stop()
 
 
 async def count_rows(dsn: str, prefix: str) -> Counter[str]:
