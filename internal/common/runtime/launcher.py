@@ -292,6 +292,7 @@ class System:
         if self._broker is not None:
             # A consumer killed with its process stays a group member until its session times out, and its
             # restarted successor waits that long for an assignment; short here, where one machine runs it all.
+            # (The services' own consumers are static members here, below, and join no group at all.)
             for variable, value in DEV_CONSUMER_SESSION.items():
                 common.setdefault(variable, value)
         for service in self.services:
