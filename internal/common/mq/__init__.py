@@ -92,11 +92,13 @@ def new_consumer(settings: Settings, *topics: str, group_id: str | None,
     )
 
 
-def new_group_consumer(settings: Settings, topic: str, group_id: str) -> AIOKafkaConsumer:
+def new_group_consumer(settings: Settings, topic: str, group_id: str,
+                       fetch_max_wait_ms: int | None = None) -> AIOKafkaConsumer:
     """A consumer of `topic` for `group_id`: an ordinary group member, or with `kafka_static_member` one that is
     given its partitions by `join` (no subscription, so it never joins the group: offsets are still committed and
     read under the group id, which needs no SyncGroup)."""
-    return new_consumer(settings, *(() if settings.static_member else (topic,)), group_id=group_id)
+    return new_consumer(settings, *(() if settings.static_member else (topic,)), group_id=group_id,
+                        fetch_max_wait_ms=fetch_max_wait_ms)
 
 
 async def join(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer | None, topic: str, settings: Settings) -> None:
