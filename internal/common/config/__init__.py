@@ -15,10 +15,22 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 class Peer(BaseModel):
-    """Where another service answers: `PEERS__USERS__REST_URL=http://…`, `PEERS__USERS__GRPC_TARGET=host:port`."""
+    """Where another service answers: `PEERS__USERS__REST_URL=http://…`, `PEERS__USERS__GRPC_TARGET=host:port`.
+
+    A service run as several instances lists each, comma-separated (`http://h:1,http://h:2`, `h:11,h:12`); the
+    sender spreads calls over them.
+    """
 
     rest_url: str
     grpc_target: str
+
+    @property
+    def rest_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.rest_url.split(",") if u.strip()]
+
+    @property
+    def grpc_targets(self) -> list[str]:
+        return [t.strip() for t in self.grpc_target.split(",") if t.strip()]
 
 
 class Settings(BaseSettings):
@@ -60,6 +72,10 @@ class Settings(BaseSettings):
     # How long a consumer that died stays a member of its group (its successor waits that long for partitions).
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # "i/n": this process is instance i (1..n) of its service's n and reads the partitions p with p % n == i - 1 of
+    # its request and subscribed topics itself, committing under the group without joining it. For a broker where
+    # groups of several members do not work (the development broker); empty: an ordinary group member.
+    kafka_static_member: str = ""
     kafka_reassembly_max_bytes: int = 256 * 1024 * 1024
     kafka_reassembly_timeout_ms: int = 30_000
 
@@ -69,6 +85,8 @@ class Settings(BaseSettings):
     auth_public_key: str = ""
 
     call_timeout_ms: int = 10_000
+    # An instance of a peer that refused a connection is skipped this long (when another is there to call).
+    peer_down_backoff_ms: int = 1_000
     max_body_bytes: int = 16 * 1024 * 1024
     # Load shedding: calls served at once by this process; more get 503 with Retry-After at once.
     max_in_flight: int = 256
@@ -85,6 +103,20 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
 
     peers: dict[str, Peer] = {}
+
+    @property
+    def static_member(self) -> tuple[int, int] | None:
+        """(i, n) of `kafka_static_member`, or None for an ordinary consumer group member."""
+        if not self.kafka_static_member.strip():
+            return None
+        index, _, count = self.kafka_static_member.partition("/")
+        try:
+            i, n = int(index), int(count)
+        except ValueError:
+            i = n = 0
+        if not 1 <= i <= n:
+            raise ValueError(f"KAFKA_STATIC_MEMBER must be i/n with 1 <= i <= n, not {self.kafka_static_member!r}")
+        return i, n
 
     @property
     def api_yml(self) -> Path:

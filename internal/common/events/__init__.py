@@ -173,8 +173,8 @@ class _ConsumerLoop:
         self.group_id = group_id
         self.producer = producer
         self.pool = pool
-        self.consumer: AIOKafkaConsumer = mq.new_consumer(settings, topic, group_id=group_id,
-                                                          fetch_max_wait_ms=fetch_max_wait_ms)
+        self.consumer: AIOKafkaConsumer = mq.new_group_consumer(settings, topic, group_id,
+                                                                fetch_max_wait_ms=fetch_max_wait_ms)
         self.reassembler = mq.Reassembler(
             max_bytes=settings.kafka_reassembly_max_bytes,
             timeout_s=settings.kafka_reassembly_timeout_ms / 1000,
@@ -191,6 +191,7 @@ class _ConsumerLoop:
 
     async def start(self) -> None:
         await self.consumer.start()
+        await mq.join(self.consumer, self.producer, self.topic, self.settings)
         self._reader = asyncio.create_task(self._run(), name=f"consume:{self.topic}")
         self._runners = [
             asyncio.create_task(self._housekeeping(), name=f"housekeeping:{self.topic}"),

@@ -244,7 +244,7 @@ def _operation(binding: MethodBinding) -> Operation:
 
 
 class PeerReadiness:
-    """Ready when this process is and every peer's /readyz answers 200."""
+    """Ready when this process is and every peer has an instance whose /readyz answers 200."""
 
     def __init__(self, settings: Settings, peers: Sequence[str], own: Callable[[], Awaitable[bool]]) -> None:
         self._settings = settings
@@ -257,14 +257,21 @@ class PeerReadiness:
             return False
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+        for peer in self._peers:
+            for url in self._settings.peer(peer).rest_urls:
+                if await self._answers(url + "/readyz"):
+                    break
+            else:
+                return False
+        return True
+
+    async def _answers(self, url: str) -> bool:
+        assert self._session is not None
         try:
-            for peer in self._peers:
-                async with self._session.get(self._settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
-                    if response.status != 200:
-                        return False
+            async with self._session.get(url) as response:
+                return response.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return False
-        return True
 
     async def aclose(self) -> None:
         if self._session is not None:
