@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     http_keepalive_timeout_s: float = 15.0
 
     log_level: str = "INFO"
+    # Successful calls written to the access log while tracing is off (failures always are; with tracing on, all).
+    access_log_sample_rate: float = 0.1
     log_format: Literal["auto", "json", "text"] = "auto"
     otel_exporter_otlp_endpoint: str = ""
 

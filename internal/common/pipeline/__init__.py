@@ -8,6 +8,7 @@ returns a handler. The stacks of the three sides are listed in `server_stack`, `
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -114,8 +115,19 @@ def measured(op: Operation, next_: Handler) -> Handler:
     return handle
 
 
+_access_log_sample_rate = 1.0
+
+
+def sample_access_log(rate: float) -> None:
+    """The share of successful calls this process writes an access-log line for (set once at start-up)."""
+    global _access_log_sample_rate
+    _access_log_sample_rate = min(1.0, max(0.0, rate))
+
+
 def logged(op: Operation, next_: Handler) -> Handler:
-    """One access-log line per call; the system's faults at WARNING, the caller's at INFO."""
+    """An access-log line per call: every failure (the system's faults at WARNING, the caller's at INFO), and
+    successful calls all while tracing is on (each line carries its trace id) or else a sampled share of them,
+    since a JSON log line costs as much as a fair part of a proxied call (analytics keeps every call anyway)."""
     verb = "served" if op.side != "client" else "called"
 
     async def handle(request: Any, ctx: CallContext) -> Any:
@@ -127,15 +139,21 @@ def logged(op: Operation, next_: Handler) -> Handler:
             failure = exc
             raise
         finally:
-            code = outcome(failure)
-            log = logger.bind(transport=ctx.transport, method=op.method, code=code, request_id=ctx.request_id,
-                              duration_ns=int((time.perf_counter() - started) * 1e9))
-            if isinstance(failure, TridentError) and failure.code.is_server_fault:
-                log.warning("{} {}.{} {}", verb, op.service, op.method, code)
-            else:
-                log.info("{} {}.{} {}", verb, op.service, op.method, code)
+            if failure is not None or _access_log_sample_rate >= 1.0 or tracing.enabled() \
+                    or random.random() < _access_log_sample_rate:
+                _log_call(op, verb, ctx, failure, started)
 
     return handle
+
+
+def _log_call(op: Operation, verb: str, ctx: CallContext, failure: BaseException | None, started: float) -> None:
+    code = outcome(failure)
+    log = logger.bind(transport=ctx.transport, method=op.method, code=code, request_id=ctx.request_id,
+                      duration_ns=int((time.perf_counter() - started) * 1e9))
+    if isinstance(failure, TridentError) and failure.code.is_server_fault:
+        log.warning("{} {}.{} {}", verb, op.service, op.method, code)
+    else:
+        log.info("{} {}.{} {}", verb, op.service, op.method, code)
 
 
 def recovered(op: Operation, next_: Handler) -> Handler:

@@ -27,7 +27,7 @@ from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
-from internal.common.pipeline import Admission, Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, sample_access_log, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
@@ -283,6 +283,7 @@ async def serve(registry: Registry, name: str) -> None:
     service = registry.get(name)
     settings = load_settings(service.settings, name)
     setup_logging(name, settings.log_level, settings.log_format)
+    sample_access_log(settings.access_log_sample_rate)
     tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
