@@ -56,12 +56,13 @@ class GatewayClient:
         data: bytes | None = None,
         params: dict[str, str] | None = None,
         retry_shed: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """One call. A call the system shed (503 with Retry-After: refused before anything was done) is tried
         again a few times after the wait it asks for, as a well-behaved client does; `retry_shed=False` returns
         the 503 itself."""
         assert self._session is not None
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"

@@ -11,14 +11,15 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import asyncpg
 from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from internal.common import metrics, tracing
+from internal.common import db, metrics, tracing
 from internal.common.contract.rules import rules_of
 from internal.common.errors import (
     DeadlineExceeded,
@@ -361,8 +362,60 @@ class Admission:
         return handle
 
 
-def server_stack(identities: Identities, admission: Admission) -> list[Middleware]:
-    return [traced, measured, admission.middleware, logged, recovered, identified(identities), validated, deadline]
+_PROTOBUF = "application/x-protobuf"
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def applied_once(pool: asyncpg.Pool | None, response_types: Mapping[str, type[Message]]) -> Middleware:
+    """Server side: a call with side effects that carries an idempotency key is applied once per caller, user
+    and key. Its writes commit with a processed-call record and its answer (the same unit of work as a
+    consumed message, `db.Unit`); a retry, even one arriving while the first is still running, gets that
+    answer. The key travels one hop: the calls the handler makes carry none. A failed call records nothing,
+    so a retry runs again. Needs the service's database; without one, the key is ignored."""
+
+    def middleware(op: Operation, next_: Handler) -> Handler:
+        if pool is None or op.idempotent:
+            async def one_hop(request: Any, ctx: CallContext) -> Any:
+                return await next_(request, replace(ctx, idempotency_key="") if ctx.idempotency_key else ctx)
+
+            return one_hop
+        response_type = response_types[op.method]
+
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            key = ctx.idempotency_key
+            if not key:
+                return await next_(request, ctx)
+            if not _IDEMPOTENCY_KEY.fullmatch(key):
+                raise InvalidArgument("an idempotency key is 1 to 200 printable ASCII characters without spaces")
+            ctx = replace(ctx, idempotency_key="")
+            unit = db.Unit(pool, f"key:{ctx.caller}:{ctx.user_id}:{key}", f"{op.service}.{op.method}")
+            previous = await unit.previous()
+            if previous is None:
+                async with db.unit_of_work(unit):
+                    try:
+                        response = await next_(request, ctx)
+                        await unit.finish(db.StoredReply("OK", _PROTOBUF, response.SerializeToString()))
+                        return response
+                    except BaseException:
+                        await unit.abort()
+                        if not unit.duplicate:
+                            raise
+                # The same key ran at the same time and committed first (its record held us until then).
+                previous = await unit.previous()
+                if previous is None:
+                    raise Unavailable("a call with this idempotency key is still being applied; try again",
+                                      retry_after=1)
+            metrics.IDEMPOTENT_REPLAYS.labels(op.process, ctx.transport, op.method).inc()
+            return response_type.FromString(previous.body)
+
+        return handle
+
+    return middleware
+
+
+def server_stack(identities: Identities, admission: Admission, once: Middleware | None = None) -> list[Middleware]:
+    return [traced, measured, admission.middleware, logged, recovered, identified(identities), validated,
+            *([once] if once is not None else []), deadline]
 
 
 def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]:

@@ -21,7 +21,7 @@ from internal.common.errors import InvalidArgument, NotFound, TridentError, Unau
 from internal.common.pipeline import Admission, Middleware, Operation, chain, edge_stack
 from internal.common.rest import encode_error, encode_message, metadata_of, read_body, request_data
 from internal.common.sender import Sender
-from internal.common.service import TRANSPORTS, CallContext, Handler, bearer
+from internal.common.service import IDEMPOTENCY_KEY, TRANSPORTS, CallContext, Handler, bearer
 from internal.common.tokens import Claims
 
 
@@ -106,7 +106,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         if transport not in TRANSPORTS:
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
-        ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
+        ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
         ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
                       client_address=request.remote or "")
         try:
@@ -139,9 +139,10 @@ async def _message(route: PublicRoute, request: web.Request) -> Message:
     return from_json(route.target.request_type, data)
 
 
-def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:
-    # From outside, only the trace context is taken: identity, request id and deadline are the edge's own.
-    return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate")}
+def _accepted_from_outside(metadata: Mapping[str, str]) -> dict[str, str]:
+    # From outside, only the trace context and the client's idempotency key are taken: identity, request id and
+    # deadline are the edge's own.
+    return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate", IDEMPOTENCY_KEY)}
 
 
 def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:

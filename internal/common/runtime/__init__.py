@@ -27,7 +27,7 @@ from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
-from internal.common.pipeline import Admission, Operation, chain, sample_access_log, server_stack
+from internal.common.pipeline import Admission, Operation, applied_once, chain, sample_access_log, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
@@ -194,7 +194,8 @@ class Process:
         if service_contract is not None:
             if spec.implementation is None:
                 raise RuntimeError(f"{name} is a service of api.yml but its build() gave no implementation")
-            handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation))
+            handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation),
+                                       pool)
             mount_service(app, service_contract, handlers)
             document = service_openapi_document(service_contract, self.service.version)
             app.router.add_get("/openapi.json", lambda _: _json_response(document))
@@ -221,9 +222,11 @@ class Process:
         servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))
         return servers
 
-    def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-        middlewares = server_stack(self.identities, self.admission)
+    def _pipelines(self, service: str, handlers: Mapping[str, Handler],
+                   pool: asyncpg.Pool | None) -> dict[str, Handler]:
         contract = self.contract.service(service)
+        once = applied_once(pool, {name: m.response_type for name, m in contract.methods.items()})
+        middlewares = server_stack(self.identities, self.admission, once)
         return {
             method: chain(middlewares, _operation(contract.methods[method]), handler)
             for method, handler in handlers.items()
