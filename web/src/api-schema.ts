@@ -436,7 +436,10 @@ export interface operations {
     signup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -650,7 +653,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -864,7 +870,10 @@ export interface operations {
     refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1078,7 +1087,10 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1500,7 +1512,10 @@ export interface operations {
     deleteMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1921,7 +1936,10 @@ export interface operations {
     createPicture: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -2346,7 +2364,10 @@ export interface operations {
     deletePicture: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";

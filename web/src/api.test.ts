@@ -30,7 +30,7 @@ function fakeSender(handler: Handler) {
 
 const pair = (n: number) => ({ access_token: `a${n}`, refresh_token: `r${n}`, token_type: 'Bearer', expires_in: 900 });
 
-function makeClient(handler: Handler, transport: Transport = 'rest') {
+function makeClient(handler: Handler, transport: Transport = 'rest', sleep?: (ms: number) => Promise<void>) {
   const { sender, calls } = fakeSender(handler);
   const onTokens = vi.fn();
   const onCall = vi.fn();
@@ -42,6 +42,7 @@ function makeClient(handler: Handler, transport: Transport = 'rest') {
     now: () => (t += 5),
     onTokens,
     onCall,
+    sleep,
   });
   return { client, calls, onTokens, onCall, sender };
 }
@@ -295,5 +296,40 @@ describe('per-call transport and analytics time window', () => {
     await client.analytics({ limit: 10, since: '2024-01-01T00:00:00Z' });
     expect(calls[0].url).toBe('/rest/analytics?limit=10&since=2024-01-01T00%3A00%3A00Z');
     expect(client.sinceSupported).toBe(true);
+  });
+});
+
+describe('shed calls and idempotency keys', () => {
+  it('sends every upload with its own key and sends it again with the same key when shed', async () => {
+    let shed = 1;
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    const { client, calls } = makeClient((req) => {
+      if (req.method === 'POST' && shed-- > 0) {
+        return { status: 503, headers: { 'Retry-After': '1' }, body: { error: { code: 'UNAVAILABLE', message: 'busy' } } };
+      }
+      return { status: 201, body: { id: 'p1', title: 't', content_type: 'image/png', size_bytes: 3 } };
+    }, 'rest', sleep);
+    const created = await client.createPicture('t', 'AAAA');
+    expect(created.data.id).toBe('p1');
+    expect(calls).toHaveLength(2);
+    const [first, second] = calls.map((c) => c.headers['Idempotency-Key']);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second).toBe(first);
+    expect(waits).toEqual([1000]);
+    await client.createPicture('t', 'AAAA');
+    expect(calls[2].headers['Idempotency-Key']).not.toBe(first);
+  });
+
+  it('does not send a call with side effects again without a key', async () => {
+    const { client, calls } = makeClient(() => ({
+      status: 503,
+      headers: { 'Retry-After': '1' },
+      body: { error: { code: 'UNAVAILABLE', message: 'busy' } },
+    }));
+    await expect(client.deleteMe()).rejects.toBeInstanceOf(ApiError);
+    expect(calls).toHaveLength(1);
   });
 });

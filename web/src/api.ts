@@ -367,6 +367,8 @@ export interface ClientOptions {
   onTokens?: (pair: TokenPair | null) => void;
   /** Called after every HTTP call with what was measured. */
   onCall?: (meta: CallMeta) => void;
+  /** How the client waits before trying a shed call again (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CallOptions<T> {
@@ -379,7 +381,14 @@ export interface CallOptions<T> {
   transport?: Transport;
   /** Not reported to onCall (calls the user did not ask for one by one, e.g. a race). */
   quiet?: boolean;
+  /** Sent as Idempotency-Key: the server applies a call with this key once, however often it is sent. */
+  idempotencyKey?: string;
+  /** Times this call was already tried again after the server shed it (503 with Retry-After). */
+  shedRetries?: number;
 }
+
+/** A shed call (503 with Retry-After: refused before anything was done) is tried again this often at most. */
+const SHED_RETRIES = 2;
 
 export type ImageKind = 'thumbnail' | 'raw';
 
@@ -431,6 +440,7 @@ export class ApiClient {
       body = JSON.stringify(o.body);
     }
     if (auth && this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
+    if (o.idempotencyKey) headers['Idempotency-Key'] = o.idempotencyKey;
     const sender = (o.upload ? this.opts.uploadSender ?? xhrSender : this.opts.sender) ?? fetchSender;
     const now = this.opts.now ?? (() => performance.now());
 
@@ -451,6 +461,15 @@ export class ApiClient {
       upstreamMs: parseServerTiming(raw.header('Server-Timing')),
     };
     if (!o.quiet) this.opts.onCall?.(meta);
+
+    // Shed before anything was done: safe to send again after the wait it asks for, if reading, or if keyed.
+    const retryAfter = Number(raw.header('Retry-After'));
+    const shedRetries = o.shedRetries ?? 0;
+    if (raw.status === 503 && retryAfter > 0 && shedRetries < SHED_RETRIES && (method === 'GET' || o.idempotencyKey)) {
+      const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+      await sleep(Math.min(retryAfter, 2) * 1000);
+      return this.call(method, path, { ...o, shedRetries: shedRetries + 1 });
+    }
 
     if (raw.status === 401 && auth) {
       if (!o.retried && (await this.refreshAfter401())) return this.call(method, path, { ...o, retried: true });
@@ -576,6 +595,8 @@ export class ApiClient {
       body: { title, base64 },
       parse: toPictureMeta,
       upload: onProgress ?? (() => {}),
+      // One key per upload: if it has to be sent again, the server stores it once.
+      idempotencyKey: crypto.randomUUID(),
     });
   }
 

@@ -56,6 +56,11 @@ KAFKA_DEAD_LETTERS = Counter(
     "trident_kafka_dead_letters_total", "Consumed records sent to the dead-letter topic, by error code.",
     ["service", "topic", "code"],
 )
+IDEMPOTENT_REPLAYS = Counter(
+    "trident_idempotent_replays_total",
+    "Calls with an idempotency key already applied: answered from the stored reply, not applied again.",
+    ["service", "transport", "method"],
+)
 KAFKA_REDELIVERED = Counter(
     "trident_kafka_redelivered_total", "Consumed messages recognised as already processed (not applied again).",
     ["service", "topic"],

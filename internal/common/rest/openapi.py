@@ -178,6 +178,17 @@ def _operation(op: _Operation, links: dict[str, Any]) -> dict[str, Any]:
                 "schema": {"type": "string", "enum": list(TRANSPORTS)},
             }
         )
+    if op.http_method in ("POST", "PUT", "PATCH", "DELETE"):
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A key for this one logical call: retried with the same key, it is applied once and "
+                               "answered the same (per user, for 7 days).",
+                "schema": {"type": "string", "pattern": "^[!-~]{1,200}$"},
+            }
+        )
     request = op.request.DESCRIPTOR
     path_params = [p for p in op.path_params if p != "transport"]
     for name in path_params:

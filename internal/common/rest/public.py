@@ -21,7 +21,7 @@ from internal.common.errors import InvalidArgument, NotFound, TridentError, Unau
 from internal.common.pipeline import Admission, Middleware, Operation, chain, edge_stack
 from internal.common.rest import encode_error, encode_message, metadata_of, read_body, request_data
 from internal.common.sender import Sender
-from internal.common.service import TRANSPORTS, CallContext, Handler, bearer
+from internal.common.service import IDEMPOTENCY_KEY, TRANSPORTS, CallContext, Handler, bearer
 from internal.common.tokens import Claims
 
 
@@ -80,12 +80,13 @@ def _forward(route: PublicRoute, sender: Sender) -> Handler:
     """The innermost step at the edge: the request's fields (after authentication) become the target's message."""
     target = route.target
 
-    async def forward(data: dict[str, Any], ctx: CallContext) -> Message:
+    async def forward(request: web.Request, ctx: CallContext) -> Message:
+        # Read and parsed here, innermost: after admission and authentication, and held by no middleware.
+        message = await _message(route, request)
         if route.identity_field:
-            if route.identity_field in data:
-                raise InvalidArgument(f"{route.identity_field} is the signed-in user's; it cannot be given")
-            data = {**data, route.identity_field: ctx.user_id}
-        return await sender.call(target.service, target.name, from_json(target.request_type, data), ctx)
+            # Set here, after authentication, from the verified token: never from what the caller sent.
+            setattr(message, route.identity_field, ctx.user_id)
+        return await sender.call(target.service, target.name, message, ctx)
 
     return forward
 
@@ -105,13 +106,11 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         if transport not in TRANSPORTS:
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
-        ctx = CallContext.from_metadata(transport, _trace_only(metadata_of(request)))
+        ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
         ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
                       client_address=request.remote or "")
         try:
-            body = await read_body(request) if route.has_body else b""
-            params = {k: v for k, v in request.match_info.items() if k != "transport"}
-            result = await pipeline(request_data(route.has_body, body, request.query, params), ctx)
+            result = await pipeline(request, ctx)
             if renderer is not None:
                 raw = renderer(result)
                 response: web.StreamResponse = web.Response(body=raw.body, content_type=raw.content_type,
@@ -128,9 +127,22 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
     return handle
 
 
-def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:
-    # From outside, only the trace context is taken: identity, request id and deadline are the edge's own.
-    return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate")}
+async def _message(route: PublicRoute, request: web.Request) -> Message:
+    """The target method's request, parsed once at the edge; the body is not kept (a 5 MiB upload would
+    otherwise be held three times over: bytes, JSON, message)."""
+    body = await read_body(request) if route.has_body else b""
+    params = {k: v for k, v in request.match_info.items() if k != "transport"}
+    data = request_data(route.has_body, body, request.query, params)
+    del body
+    if route.identity_field and route.identity_field in data:
+        raise InvalidArgument(f"{route.identity_field} is the signed-in user's; it cannot be given")
+    return from_json(route.target.request_type, data)
+
+
+def _accepted_from_outside(metadata: Mapping[str, str]) -> dict[str, str]:
+    # From outside, only the trace context and the client's idempotency key are taken: identity, request id and
+    # deadline are the edge's own.
+    return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate", IDEMPOTENCY_KEY)}
 
 
 def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -27,7 +27,7 @@ from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
-from internal.common.pipeline import Admission, Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, applied_once, chain, sample_access_log, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
@@ -120,7 +120,8 @@ class Process:
         key = settings.internal_token_key.get_secret_value()
         if not key:
             raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
-        self.admission = Admission(settings.max_in_flight)
+        self.admission = Admission(settings.max_in_flight, settings.shed_lag_target_ms / 1000,
+                                   settings.shed_lag_interval_ms / 1000)
         self.identities = Identities(InternalTokens(key, service.name),
                                      TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 
@@ -193,7 +194,8 @@ class Process:
         if service_contract is not None:
             if spec.implementation is None:
                 raise RuntimeError(f"{name} is a service of api.yml but its build() gave no implementation")
-            handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation))
+            handlers = self._pipelines(service_contract.name, bind_handlers(service_contract, spec.implementation),
+                                       pool)
             mount_service(app, service_contract, handlers)
             document = service_openapi_document(service_contract, self.service.version)
             app.router.add_get("/openapi.json", lambda _: _json_response(document))
@@ -211,7 +213,8 @@ class Process:
                     logger.warning("{} subscribes to {}, which api.yml's topics.{}.subscribers does not name",
                                    name, topic.name, topic.name)
                 check_subscription(topic, subscription)
-                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, self.identities.internal,
+                                                    producer, pool))
             if pool is not None:
                 servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
@@ -219,9 +222,11 @@ class Process:
         servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))
         return servers
 
-    def _pipelines(self, service: str, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
-        middlewares = server_stack(self.identities, self.admission)
+    def _pipelines(self, service: str, handlers: Mapping[str, Handler],
+                   pool: asyncpg.Pool | None) -> dict[str, Handler]:
         contract = self.contract.service(service)
+        once = applied_once(pool, {name: m.response_type for name, m in contract.methods.items()})
+        middlewares = server_stack(self.identities, self.admission, once)
         return {
             method: chain(middlewares, _operation(contract.methods[method]), handler)
             for method, handler in handlers.items()
@@ -242,7 +247,7 @@ def _operation(binding: MethodBinding) -> Operation:
 
 
 class PeerReadiness:
-    """Ready when this process is and every peer's /readyz answers 200."""
+    """Ready when this process is and every peer has an instance whose /readyz answers 200."""
 
     def __init__(self, settings: Settings, peers: Sequence[str], own: Callable[[], Awaitable[bool]]) -> None:
         self._settings = settings
@@ -255,14 +260,21 @@ class PeerReadiness:
             return False
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+        for peer in self._peers:
+            for url in self._settings.peer(peer).rest_urls:
+                if await self._answers(url + "/readyz"):
+                    break
+            else:
+                return False
+        return True
+
+    async def _answers(self, url: str) -> bool:
+        assert self._session is not None
         try:
-            for peer in self._peers:
-                async with self._session.get(self._settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
-                    if response.status != 200:
-                        return False
+            async with self._session.get(url) as response:
+                return response.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return False
-        return True
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -274,6 +286,7 @@ async def serve(registry: Registry, name: str) -> None:
     service = registry.get(name)
     settings = load_settings(service.settings, name)
     setup_logging(name, settings.log_level, settings.log_format)
+    sample_access_log(settings.access_log_sample_rate)
     tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint, protocol=settings.otel_exporter_otlp_protocol)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,7 +25,9 @@ TRANSPORTS = ("rest", "grpc", "events")
 REQUEST_ID = "x-request-id"
 AUTHORIZATION = "authorization"
 DEADLINE = "x-deadline-ms"  # absolute, Unix epoch milliseconds
-PROPAGATED = (REQUEST_ID, AUTHORIZATION, DEADLINE, "traceparent", "tracestate")
+# A client's key for one logical call with side effects: retried with the same key, it is applied once.
+IDEMPOTENCY_KEY = "idempotency-key"
+PROPAGATED = (REQUEST_ID, AUTHORIZATION, DEADLINE, IDEMPOTENCY_KEY, "traceparent", "tracestate")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class CallContext:
     trace_headers: Mapping[str, str] = field(default_factory=dict)
     # The bearer token this call carries; identity fields are set only once a middleware verified it.
     credentials: str = ""
+    # Travels one hop only: the service that applies the call consumes it (its own calls carry none).
+    idempotency_key: str = ""
     # The process that made this call ("" when a user called directly with their access token).
     caller: str = ""
     session_id: str = ""
@@ -60,6 +64,7 @@ class CallContext:
             deadline=deadline,
             trace_headers={k: metadata[k] for k in ("traceparent", "tracestate") if k in metadata},
             credentials=bearer(metadata.get(AUTHORIZATION, "")),
+            idempotency_key=metadata.get(IDEMPOTENCY_KEY, ""),
         )
 
     def to_metadata(self) -> dict[str, str]:
@@ -69,6 +74,8 @@ class CallContext:
             meta[AUTHORIZATION] = f"Bearer {self.credentials}"
         if self.deadline is not None:
             meta[DEADLINE] = str(int(self.deadline * 1000))
+        if self.idempotency_key:
+            meta[IDEMPOTENCY_KEY] = self.idempotency_key
         tracing.inject(meta)
         return meta
 
