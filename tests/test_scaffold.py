@@ -305,6 +305,7 @@ def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_trans
     assert not [path for path in changed if path.startswith("internal/common/")], changed
 
     # The web step as its reader sees it: the web app just built, in Chromium, against the system with comments.
+    started = time.monotonic()
     system = System(copy, tmp_path / "state-tutorial", processes=6)
     try:
         status, signup = system.call("POST", "/rest/signup", {"username": "web_reader", "password": PASSWORD})
@@ -318,6 +319,8 @@ def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_trans
         assert status == 200 and [c["text"] for c in listing["comments"]] == [WEB_COMMENT], listing
     finally:
         system.stop()
+    print(f"the system with comments, and a comment added in its picture view in Chromium: "
+          f"{time.monotonic() - started:.0f} s")
 
 
 PASSWORD = "correct-horse-42"
