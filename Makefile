@@ -13,7 +13,7 @@ PIP_QUIET_FILTER := 2>&1 | { grep -v -E "^WARNING: Location '.*' is ignored: it 
 # npm, quiet: warnings about a user's ~/.npmrc (e.g. `Unknown user config "nodedir"`) are not this project's.
 NPM_QUIET := npm_config_loglevel=error npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 WEB_SOURCES := $(shell find web/src web/public web/scripts web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
-APT_PACKAGES := kcat chromium prometheus kubernetes-client wrk nginx
+APT_PACKAGES := kcat chromium prometheus kubernetes-client wrk hey nginx
 
 .DEFAULT_GOAL := help
 .PHONY: help run test install install-run system-deps web proto lint unit pytest bench clean
@@ -49,13 +49,14 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[dev]' $(PIP_QUIET_FILTER)
 	touch $@ $(RUN_STAMP)
 
-system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, chromium, prometheus, kubectl, wrk, nginx)
+system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, chromium, prometheus, kubectl, wrk, hey, nginx)
 	@missing=""; \
 	command -v kcat >/dev/null || missing="$$missing kcat"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v kubectl >/dev/null || missing="$$missing kubernetes-client"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v hey >/dev/null || missing="$$missing hey"; \
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -63,7 +64,7 @@ system-deps: ## install the Debian tools the tests and benchmarks drive (kcat, c
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || true; \
 	  else echo "missing:$$missing (install them with your package manager)"; fi; \
 	fi; \
-	for tool in kcat chromium prometheus kubectl wrk; do command -v $$tool >/dev/null || { echo "$$tool is required by the tests"; exit 1; }; done; \
+	for tool in kcat chromium prometheus kubectl wrk hey; do command -v $$tool >/dev/null || { echo "$$tool is required by the tests"; exit 1; }; done; \
 	command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "nginx is required by the benchmarks"; exit 1; }
 
 web: web/dist/index.html ## build the web app into web/dist when it is missing or stale

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks import kafka_floor, report
+from benchmarks import kafka_floor, overload, report
 from benchmarks.load import LoadGenerator
 from benchmarks.nginx import Nginx
 from benchmarks.procs import CpuMeter, RssSampler, Tracked, loadavg, machine, status_kib
@@ -59,14 +59,15 @@ class Plan:
     uploads: int
     ingest_records: int
     fetch_waits: tuple[int, ...]
+    overload_seconds: float
 
     @staticmethod
     def of(quick: bool) -> Plan:
         if quick:
             return Plan(rounds=1, seconds=1, seconds_one=1, connections=32, idle_seconds=3, floor_seconds=1,
-                        uploads=1, ingest_records=2000, fetch_waits=())
+                        uploads=1, ingest_records=2000, fetch_waits=(), overload_seconds=2)
         return Plan(rounds=3, seconds=5, seconds_one=3, connections=32, idle_seconds=10, floor_seconds=3,
-                    uploads=3, ingest_records=10_000, fetch_waits=FETCH_WAITS)
+                    uploads=3, ingest_records=10_000, fetch_waits=FETCH_WAITS, overload_seconds=8)
 
 
 def say(message: str) -> None:
@@ -191,11 +192,12 @@ def idle(system: RunningSystem, seconds: float, settle: float = 3) -> dict[str, 
             "total_percent_of_core": sum(percent.values())}
 
 
-def events_floor(system: RunningSystem, prepared: Prepared, fetch_wait: int, plan: Plan,
+def events_floor(system: RunningSystem, prepared: Prepared, fetch_wait: int, reply_wait: int, plan: Plan,
                  read: dict[str, Any]) -> dict[str, Any]:
-    raw = kafka_floor.echo_floor(system.bootstrap_servers, fetch_wait, plan.floor_seconds, plan.connections)
+    raw = kafka_floor.echo_floor(system.bootstrap_servers, fetch_wait, reply_wait, plan.floor_seconds,
+                                 plan.connections)
     service = kafka_floor.service_over_events(
-        system.bootstrap_servers, fetch_wait, "pictures", "getpicture", {"id": prepared.picture_id},
+        system.bootstrap_servers, reply_wait, "pictures", "getpicture", {"id": prepared.picture_id},
         direct_headers(prepared), plan.floor_seconds, plan.connections)
     gateway = read["paths"]["events"]
     say(f"events floor: raw p50 {raw['sequential']['p50_ms']:.2f} ms, {raw['pipelined']['rps']:.0f} req/s pipelined; "
@@ -222,7 +224,8 @@ def fetch_wait_tradeoff(plan: Plan, load: LoadGenerator) -> dict[str, Any]:
             url, headers = read_targets(system, prepared)["events"]
             load.run(url, headers, 4, 1)
             one = measured_run(load, parties(system), url, headers, 1, plan.seconds_one)
-            raw = kafka_floor.echo_floor(system.bootstrap_servers, wait, max(1.0, plan.floor_seconds / 2))
+            reply_wait = effective_fetch_wait_ms(system, "KAFKA_REPLY_FETCH_MAX_WAIT_MS") or wait
+            raw = kafka_floor.echo_floor(system.bootstrap_servers, wait, reply_wait, max(1.0, plan.floor_seconds / 2))
             rest = idle(system, plan.idle_seconds)
         points.append({
             "fetch_max_wait_ms": wait, "events_p50_ms": one["p50_ms"], "events_requests": one["requests"],
@@ -247,17 +250,23 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
         say(f"starting the system (loadavg {results['loadavg_at_start']})")
         with running_system() as system:
             fetch_wait = effective_fetch_wait_ms(system) or 500
+            reply_wait = effective_fetch_wait_ms(system, "KAFKA_REPLY_FETCH_MAX_WAIT_MS") or fetch_wait
+            event_wait = effective_fetch_wait_ms(system, "KAFKA_EVENT_FETCH_MAX_WAIT_MS") or 500
             results["fetch_max_wait_ms"] = fetch_wait
+            results["reply_fetch_max_wait_ms"] = reply_wait
+            results["event_fetch_max_wait_ms"] = event_wait
             prepared = asyncio.run(prepare(system))
             dsn = analytics_dsn(system)
             logs_before = kafka_floor.call_logs_from_gateway(dsn)
             say(f"read path: {plan.rounds} round(s) of {', '.join(PATHS)}, "
                 f"wrk -t1 -c{plan.connections} -d{plan.seconds}s and -c1 -d{plan.seconds_one}s")
             results["read_path"] = read_path(system, prepared, load, plan, profile, out)
-            results["events_floor"] = events_floor(system, prepared, fetch_wait, plan, results["read_path"])
+            results["events_floor"] = events_floor(system, prepared, fetch_wait, reply_wait, plan,
+                                                   results["read_path"])
             results["upload"] = asyncio.run(_uploads(system, prepared, plan))
             say(f"analytics ingestion: {plan.ingest_records} call logs")
-            ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, fetch_wait, plan.ingest_records,
+            # Call logs are domain events to analytics: both sides read them at the events' wait.
+            ingestion = kafka_floor.ingestion(system.bootstrap_servers, dsn, event_wait, plan.ingest_records,
                                               system.internal_key)
             results["analytics_ingestion"] = ingestion
             say(f"idle: {plan.idle_seconds:.0f} s with no traffic")
@@ -269,6 +278,10 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
                 read["paths"][t]["requests_all"] + read["unmeasured_requests"][t] + results["upload"][t]["requests"]
                 for t in TRANSPORTS)
             ingestion["gateway_call_logs_stored"] = kafka_floor.call_logs_from_gateway(dsn) - logs_before
+            # Last on this system: it leaves analytics a backlog of call logs to store.
+            url, headers = read_targets(system, prepared)["rest"]
+            results["overload"] = overload.run(url, headers, system.info["pids"]["gateway"], plan.overload_seconds,
+                                               say)
         if plan.fetch_waits:
             results["fetch_wait"] = fetch_wait_tradeoff(plan, load)
         else:

@@ -45,6 +45,7 @@ class RequestReplyClient:
 
     def __init__(self, bootstrap: str, fetch_wait_ms: int, request_topic: str, reply_topic: str,
                  headers: dict[str, str] | None = None) -> None:
+        # `fetch_wait_ms` is the reply reader's: the responder reads requests at its own wait.
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="bench-client")
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, client_id="bench-client", group_id=None, enable_auto_commit=False,
@@ -126,21 +127,23 @@ async def _request_reply(make_client: Callable[[], RequestReplyClient], payload:
     }
 
 
-def service_over_events(bootstrap: str, fetch_wait_ms: int, topic: str, event: str, body: dict[str, Any],
+def service_over_events(bootstrap: str, reply_wait_ms: int, topic: str, event: str, body: dict[str, Any],
                         headers: dict[str, str], seconds: float, in_flight: int = 32) -> dict[str, Any]:
     """A service called straight over Kafka, as the gateway's sender does, without the gateway's HTTP hop."""
     def make_client() -> RequestReplyClient:
         # Kafka header names are case-sensitive; the system's are lower-case (`authorization`).
-        return RequestReplyClient(bootstrap, fetch_wait_ms, topic, "results", {
+        return RequestReplyClient(bootstrap, reply_wait_ms, topic, "results", {
             **{k.lower(): v for k, v in headers.items()}, "event": event, "content-type": "application/json",
         })
 
     result = asyncio.run(_request_reply(make_client, json.dumps(body).encode(), seconds, in_flight))
-    return {"fetch_max_wait_ms": fetch_wait_ms, **result}
+    return {"reply_fetch_max_wait_ms": reply_wait_ms, **result}
 
 
-def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: int = 32) -> dict[str, Any]:
-    """Raw request/reply latency at one in flight and throughput at `in_flight`, through an echo process."""
+def echo_floor(bootstrap: str, fetch_wait_ms: int, reply_wait_ms: int, seconds: float,
+               in_flight: int = 32) -> dict[str, Any]:
+    """Raw request/reply latency at one in flight and throughput at `in_flight`, through an echo process that
+    reads requests at `fetch_wait_ms`, the client reading replies at `reply_wait_ms`, as the system does."""
     responder = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.echo", bootstrap, REQUEST_TOPIC, str(fetch_wait_ms)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -154,10 +157,10 @@ def echo_floor(bootstrap: str, fetch_wait_ms: int, seconds: float, in_flight: in
             raise RuntimeError(f"echo responder did not start: {reason}")
         payload = b"x" * 700  # about the size of the read path's reply for the 64×64 picture
         def make_client() -> RequestReplyClient:
-            return RequestReplyClient(bootstrap, fetch_wait_ms, REQUEST_TOPIC, REPLY_TOPIC)
+            return RequestReplyClient(bootstrap, reply_wait_ms, REQUEST_TOPIC, REPLY_TOPIC)
 
         result = asyncio.run(_request_reply(make_client, payload, seconds, in_flight))
-        return {"fetch_max_wait_ms": fetch_wait_ms, **result}
+        return {"fetch_max_wait_ms": fetch_wait_ms, "reply_fetch_max_wait_ms": reply_wait_ms, **result}
     finally:
         responder.terminate()
         try:

@@ -179,6 +179,8 @@ def markdown(r: dict[str, Any]) -> str:
         "run stops, up to one per connection).",
     ]
 
+    lines += overload_section(r.get("overload"))
+
     idle = r["idle"]
     percent = idle["cpu_percent_of_core"]
     lines += [
@@ -195,6 +197,34 @@ def markdown(r: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def overload_section(o: dict[str, Any] | None) -> list[str]:
+    if not o:
+        return []
+    sat, un, adm, shed, rss = o["saturation"], o["unloaded"], o["admitted"], o["shed"], o["gateway_rss_kib"]
+    recovery = "not within the 3 s measured" if o["recovery_s"] is None else f"{o['recovery_s']:.2f} s"
+    lines = [
+        "",
+        f"## Overload: `GET /rest/pictures/{{id}}` at 4× the saturating load (hey, {o['workers']} in flight "
+        f"for {o['seconds']:.0f} s)",
+        "",
+        "Saturation, closed loop: " + ", ".join(f"{p['workers']} in flight {_f(p['rps'], 0)} req/s (p99 "
+        f"{_ms(p['p99_ms'])})" for p in sat["points"]) + f"; saturating at {sat['saturating_workers']} in flight.",
+        "",
+        "| | calls | p50 | p99 | p99 ÷ unloaded p99 |",
+        "|---|---:|---:|---:|---:|",
+        f"| unloaded (1 in flight) | {un['count']} | {_ms(un['p50_ms'])} | {_ms(un['p99_ms'])} | 1.00× |",
+        f"| admitted under overload (200) | {adm.get('count', 0)} | {_ms(adm.get('p50_ms', 0))} "
+        f"| {_ms(adm.get('p99_ms', 0))} | {o['admitted_p99_vs_unloaded_p99']:.2f}× |",
+        f"| shed under overload (503, Retry-After) | {shed.get('count', 0)} | {_ms(shed.get('p50_ms', 0))} "
+        f"| {_ms(shed.get('p99_ms', 0))} | |",
+        "",
+        f"Other statuses: {o['other_statuses'] or 'none'}. Gateway RSS {rss['before'] / 1024:.0f} MiB before, "
+        f"peak {rss['peak'] / 1024:.0f} MiB, {rss['after'] / 1024:.0f} MiB after. Back to the unloaded latency "
+        f"(every call within 1.5× the unloaded p99) {recovery} after the load stopped.",
+    ]
+    return lines
 
 
 def _ms(value: float) -> str:

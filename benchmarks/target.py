@@ -75,11 +75,11 @@ def postmaster_pid(system: RunningSystem) -> int | None:
         return None
 
 
-def effective_fetch_wait_ms(system: RunningSystem) -> int | None:
-    """KAFKA_FETCH_MAX_WAIT_MS as the gateway process really got it (the launcher's default may change)."""
+def effective_fetch_wait_ms(system: RunningSystem, variable: str = "KAFKA_FETCH_MAX_WAIT_MS") -> int | None:
+    """A fetch wait as the gateway process really got it (the launcher's defaults may change)."""
     environ = Path(f"/proc/{system.info['pids']['gateway']}/environ").read_bytes().split(b"\0")
     for entry in environ:
-        if entry.startswith(b"KAFKA_FETCH_MAX_WAIT_MS="):
+        if entry.startswith(variable.encode() + b"="):
             return int(entry.split(b"=", 1)[1])
     return None
 

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--one-process", action="store_true", default=os.environ.get("TRIDENT_ONE_PROCESS") == "1",
                     help="every service and the gateway in one OS process, same code and transports "
                          "(TRIDENT_ONE_PROCESS=1)")
+    up.add_argument("--replicas", default=os.environ.get("TRIDENT_REPLICAS", ""), metavar="SERVICE=N,…",
+                    help="run services as several instances, e.g. pictures=3,users=2 (TRIDENT_REPLICAS); calls are "
+                         "spread over them, their Kafka partitions shared")
     up.add_argument("--reload", action="store_true",
                     help="restart a process when its code changes (internal/common, configs/, api/: all)")
 
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                            default=Path(os.environ.get("TRIDENT_STATE_DIR", PROJECT_ROOT / ".trident")))
     commands.add_parser("ps", parents=[state_dir], help="the processes of the running `trident up`")
     restart = commands.add_parser("restart", parents=[state_dir],
-                                  help="restart one process of the running `trident up`")
+                                  help="restart one process of the running `trident up` (a replicated service: each of "
+                                       "its instances in turn; `pictures#2`: that one)")
     restart.add_argument("process")
 
     call = commands.add_parser(
@@ -94,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         from internal.common.runtime.launcher import up as run_up
 
         return run_up(REGISTRY, args.state_dir, args.port, args.port_base, one_process=args.one_process,
-                      reload=args.reload)
+                      reload=args.reload, replicas=args.replicas)
     if args.command in ("ps", "restart"):
         from internal.common.runtime import control
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 TRANSPORTS = ("rest", "grpc", "events")
+SHED_RETRIES = 3
 
 
 @dataclass
@@ -52,20 +55,30 @@ class GatewayClient:
         token: str | None = None,
         data: bytes | None = None,
         params: dict[str, str] | None = None,
+        retry_shed: bool = True,
     ) -> Reply:
+        """One call. A call the system shed (503 with Retry-After: refused before anything was done) is tried
+        again a few times after the wait it asks for, as a well-behaved client does; `retry_shed=False` returns
+        the 503 itself."""
         assert self._session is not None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        async with self._session.request(
-            method, self.base_url + path, data=data, headers=headers, params=params
-        ) as response:
-            raw = await response.read()
-            parsed: Any = None
-            if raw and response.content_type == "application/json":
-                parsed = json.loads(raw)
-            return Reply(response.status, parsed, CIMultiDict(response.headers), raw)
+        for attempt in range(SHED_RETRIES + 1):
+            async with self._session.request(
+                method, self.base_url + path, data=data, headers=headers, params=params
+            ) as response:
+                raw = await response.read()
+                parsed: Any = None
+                if raw and response.content_type == "application/json":
+                    parsed = json.loads(raw)
+                reply = Reply(response.status, parsed, CIMultiDict(response.headers), raw)
+            if not (retry_shed and reply.status == 503 and "Retry-After" in reply.headers and attempt < SHED_RETRIES):
+                return reply
+            # Jittered, so shed callers do not all come back at the same instant.
+            await asyncio.sleep(min(1.0, float(reply.headers["Retry-After"])) * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
 
     async def signup(
         self, transport: str, username: str | None = None, password: str = "correct horse"

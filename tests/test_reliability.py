@@ -294,8 +294,18 @@ async def find_event(cluster: Cluster, user_id: str) -> Any:
 
 async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_consumers_keep_going(
         cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    # Signed by its publisher (users), so it is read, and cannot be decoded.
     poison = b'{"user_id": "not json'
-    sent = await (await kafka.send("user.deleted", poison, headers=[(mq.CONTENT_TYPE, mq.JSON.encode())]))
+    event_id = uuid.uuid4().hex
+    token = InternalTokens(INTERNAL_TOKEN_KEY, "users").mint_event("user.deleted", event_id, poison)
+    sent = await (await kafka.send("user.deleted", poison, headers=[
+        (mq.CONTENT_TYPE, mq.JSON.encode()), (mq.EVENT_ID, event_id.encode()),
+        ("authorization", f"Bearer {token}".encode())]))
+    # Well-formed, naming a real user, and signed by nobody: never applied.
+    victim = await create_user(cluster, f"victim-{uuid.uuid4().hex[:8]}")
+    await store_pictures(cluster, victim, 1)
+    forged = json.dumps({"user_id": victim, "username": "victim"}).encode()
+    forged_sent = await (await kafka.send("user.deleted", forged, headers=[(mq.CONTENT_TYPE, mq.JSON.encode())]))
 
     letters = await dead_letters(
         cluster, "user.deleted",
@@ -307,6 +317,11 @@ async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_consumers
         assert "malformed JSON" in letter.reason(mq.DLQ_ERROR_MESSAGE)
         assert letter.reason(mq.DLQ_TOPIC) == "user.deleted"
         assert letter.reason(mq.DLQ_ATTEMPTS) == "1"
+    unsigned = await dead_letters(
+        cluster, "user.deleted",
+        lambda d: d.value == forged and d.reason(mq.DLQ_OFFSET) == str(forged_sent.offset), count=2)
+    assert {d.reason(mq.DLQ_ERROR_CODE) for d in unsigned} == {"UNAUTHENTICATED"}
+    assert await pictures_of(cluster, victim) == 1
 
     # Both consumers go on with the next event.
     user_id = await create_user(cluster, f"after-poison-{uuid.uuid4().hex[:8]}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from aiokafka import TopicPartition
 
 from internal.common import mq
+from internal.common.errors import Unauthenticated
+from internal.common.tokens import InternalTokens
 
 TP = TopicPartition("pictures", 0)
 
@@ -56,3 +59,20 @@ def test_every_consumed_topic_has_a_provisioned_dead_letter_topic() -> None:
         assert mq.dead_letter_topic(consumed) in topics
     # Replies and revocations are read whole by every instance, not by a group: nothing to dead-letter.
     assert "results.dlq" not in topics and "session.revoked.dlq" not in topics
+
+
+def test_an_event_token_signs_one_record_only() -> None:
+    users = InternalTokens("k" * 40, "users")
+    token = users.mint_event("user.deleted", "e1", b"payload", user_id="u1")
+    claims = users.verify_event(token, "user.deleted", "e1", b"payload")
+    assert (claims.caller, claims.user_id) == ("users", "u1")
+    # Lifted onto other bytes, another event id or another topic, it signs nothing.
+    for topic, event_id, value in [("user.deleted", "e1", b"other"), ("user.deleted", "e2", b"payload"),
+                                   ("session.revoked", "e1", b"payload"), ("user.deleted", "", b"payload")]:
+        with pytest.raises(Unauthenticated):
+            users.verify_event(token, topic, event_id, value)
+    # Nor is an ordinary internal call token an event token, nor a token of another system's key.
+    with pytest.raises(Unauthenticated):
+        users.verify_event(users.mint("u1", ""), "user.deleted", "e1", b"payload")
+    with pytest.raises(Unauthenticated):
+        InternalTokens("x" * 40, "users").verify_event(token, "user.deleted", "e1", b"payload")

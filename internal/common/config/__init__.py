@@ -15,10 +15,22 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 class Peer(BaseModel):
-    """Where another service answers: `PEERS__USERS__REST_URL=http://…`, `PEERS__USERS__GRPC_TARGET=host:port`."""
+    """Where another service answers: `PEERS__USERS__REST_URL=http://…`, `PEERS__USERS__GRPC_TARGET=host:port`.
+
+    A service run as several instances lists each, comma-separated (`http://h:1,http://h:2`, `h:11,h:12`); the
+    sender spreads calls over them.
+    """
 
     rest_url: str
     grpc_target: str
+
+    @property
+    def rest_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.rest_url.split(",") if u.strip()]
+
+    @property
+    def grpc_targets(self) -> list[str]:
+        return [t.strip() for t in self.grpc_target.split(",") if t.strip()]
 
 
 class Settings(BaseSettings):
@@ -36,8 +48,15 @@ class Settings(BaseSettings):
     db_pool_max_size: int = 10
 
     kafka_bootstrap_servers: str = ""
-    # Small against the development broker, which answers a fetch only when this wait runs out.
+    # How long a fetch may wait for records. A real broker answers as soon as a record arrives, so this only
+    # sets how often an idle consumer asks; the development broker answers only when the wait runs out, so
+    # there it is also the latency floor (see the README's fetch-wait trade-off). Three waits, by who reads:
+    # - requests to this service (always read, so the one that costs CPU at rest);
     kafka_fetch_max_wait_ms: int = 500
+    # - replies to this process's own calls (read only while a call waits: short costs nothing at rest);
+    kafka_reply_fetch_max_wait_ms: int = 500
+    # - domain events and revocations (a fraction of a second late is fine; long keeps the readers nearly free).
+    kafka_event_fetch_max_wait_ms: int = 500
     # Larger payloads travel as several records of at most this size and are reassembled.
     kafka_record_max_bytes: int = 128 * 1024
     kafka_reply_topic: str = "results"
@@ -53,6 +72,10 @@ class Settings(BaseSettings):
     # How long a consumer that died stays a member of its group (its successor waits that long for partitions).
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    # "i/n": this process is instance i (1..n) of its service's n and reads the partitions p with p % n == i - 1 of
+    # its request and subscribed topics itself, committing under the group without joining it. For a broker where
+    # groups of several members do not work (the development broker); empty: an ordinary group member.
+    kafka_static_member: str = ""
     kafka_reassembly_max_bytes: int = 256 * 1024 * 1024
     kafka_reassembly_timeout_ms: int = 30_000
 
@@ -62,9 +85,15 @@ class Settings(BaseSettings):
     auth_public_key: str = ""
 
     call_timeout_ms: int = 10_000
+    # An instance of a peer that refused a connection is skipped this long (when another is there to call).
+    peer_down_backoff_ms: int = 1_000
     max_body_bytes: int = 16 * 1024 * 1024
     # Load shedding: calls served at once by this process; more get 503 with Retry-After at once.
     max_in_flight: int = 256
+    # ... and calls refused while the event loop's lag (the time every call here waits for the CPU) has stayed
+    # above this for the interval; 0 turns it off. Chosen with `make bench`'s overload run (README).
+    shed_lag_target_ms: float = 10.0
+    shed_lag_interval_ms: float = 100.0
     # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
     http_body_timeout_s: float = 30.0
     http_keepalive_timeout_s: float = 15.0
@@ -74,10 +103,26 @@ class Settings(BaseSettings):
     http_drain_grace_s: float = 1.0
 
     log_level: str = "INFO"
+    # Successful calls written to the access log while tracing is off (failures always are; with tracing on, all).
+    access_log_sample_rate: float = 0.1
     log_format: Literal["auto", "json", "text"] = "auto"
     otel_exporter_otlp_endpoint: str = ""
 
     peers: dict[str, Peer] = {}
+
+    @property
+    def static_member(self) -> tuple[int, int] | None:
+        """(i, n) of `kafka_static_member`, or None for an ordinary consumer group member."""
+        if not self.kafka_static_member.strip():
+            return None
+        index, _, count = self.kafka_static_member.partition("/")
+        try:
+            i, n = int(index), int(count)
+        except ValueError:
+            i = n = 0
+        if not 1 <= i <= n:
+            raise ValueError(f"KAFKA_STATIC_MEMBER must be i/n with 1 <= i <= n, not {self.kafka_static_member!r}")
+        return i, n
 
     @property
     def api_yml(self) -> Path:

@@ -247,9 +247,10 @@ def from_json(message_type: type[Message], data: Any) -> Message:
         raise InvalidArgument(_parse_error_message(str(exc))) from None
 
 
-def from_bytes(message_type: type[Message], data: bytes) -> Message:
+def from_bytes(message_type: type[Message], data: bytes | bytearray) -> Message:
     try:
-        return message_type.FromString(data)
+        # The C implementation reads any buffer; the stubs say bytes.
+        return message_type.FromString(data)  # type: ignore[arg-type]
     except DecodeError as exc:
         raise InvalidArgument(f"malformed protobuf payload: {exc}") from None
 

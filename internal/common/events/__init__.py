@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
@@ -25,9 +25,18 @@ from opentelemetry.trace import SpanKind
 from internal.common import db, metrics, mq, tracing
 from internal.common.config import Settings
 from internal.common.contract import MethodBinding, ServiceContract, Topic, from_bytes, from_json, to_json
-from internal.common.errors import Code, DeadlineExceeded, Internal, InvalidArgument, TridentError
+from internal.common.errors import (
+    Code,
+    DeadlineExceeded,
+    Internal,
+    InvalidArgument,
+    PermissionDenied,
+    TridentError,
+    Unauthenticated,
+)
 from internal.common.logger import logger
 from internal.common.service import PROPAGATED, CallContext, EventHandler, Handler
+from internal.common.tokens import InternalTokens
 
 # The codec: the one place messages and errors become Kafka records and back.
 
@@ -60,6 +69,20 @@ def request_headers(binding: MethodBinding, ctx: CallContext, correlation_id: st
         (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
         *((k, v.encode()) for k, v in ctx.to_metadata().items()),
     ]
+
+
+def published_event(internal: InternalTokens, topic: Topic, headers: mq.Headers, value: bytes) -> CallContext:
+    """The context of a domain event sent by one of the topic's declared publishers (its event token names the
+    publisher and is bound to this record); Unauthenticated or PermissionDenied for anything else."""
+    ctx = CallContext.from_metadata("events", metadata_of(headers))
+    if not ctx.credentials:
+        raise Unauthenticated(f"a {topic.name} event must carry its publisher's event token")
+    claims = internal.verify_event(ctx.credentials, topic.name, mq.header(headers, mq.EVENT_ID), value)
+    if claims.caller not in topic.publishers:
+        raise PermissionDenied(f"{claims.caller} may not publish {topic.name} (publishers: "
+                               f"{', '.join(topic.publishers)})")
+    return replace(ctx, user_id=claims.user_id, username=claims.username, caller=claims.caller,
+                   session_id=claims.session_id)
 
 
 def encode_error(error: TridentError) -> tuple[str, bytes]:
@@ -144,13 +167,14 @@ class _ConsumerLoop:
     """
 
     def __init__(self, settings: Settings, topic: str, group_id: str, producer: AIOKafkaProducer | None,
-                 pool: asyncpg.Pool | None) -> None:
+                 pool: asyncpg.Pool | None, fetch_max_wait_ms: int | None = None) -> None:
         self.settings = settings
         self.topic = topic
         self.group_id = group_id
         self.producer = producer
         self.pool = pool
-        self.consumer: AIOKafkaConsumer = mq.new_consumer(settings, topic, group_id=group_id)
+        self.consumer: AIOKafkaConsumer = mq.new_group_consumer(settings, topic, group_id,
+                                                                fetch_max_wait_ms=fetch_max_wait_ms)
         self.reassembler = mq.Reassembler(
             max_bytes=settings.kafka_reassembly_max_bytes,
             timeout_s=settings.kafka_reassembly_timeout_ms / 1000,
@@ -167,6 +191,7 @@ class _ConsumerLoop:
 
     async def start(self) -> None:
         await self.consumer.start()
+        await mq.join(self.consumer, self.producer, self.topic, self.settings)
         self._reader = asyncio.create_task(self._run(), name=f"consume:{self.topic}")
         self._runners = [
             asyncio.create_task(self._housekeeping(), name=f"housekeeping:{self.topic}"),
@@ -516,17 +541,22 @@ class SubscriptionConsumer(_ConsumerLoop):
     An event carrying an `event-id` header is applied once per id when the service has a database.
     """
 
-    def __init__(self, settings: Settings, topic: Topic, handler: EventHandler,
+    def __init__(self, settings: Settings, topic: Topic, handler: EventHandler, internal: InternalTokens,
                  producer: AIOKafkaProducer | None = None, pool: asyncpg.Pool | None = None) -> None:
         # A group of its own: one member per group, whatever else the service consumes.
-        super().__init__(settings, topic.name, f"{settings.service_name}.{topic.name}", producer, pool)
+        super().__init__(settings, topic.name, f"{settings.service_name}.{topic.name}", producer, pool,
+                         fetch_max_wait_ms=settings.kafka_event_fetch_max_wait_ms)
+        self.declared = topic
         self.message_type = topic.message_type
         self.handler = handler
+        self.internal = internal
 
     async def process(self, assembled: mq.Assembled, where: Where) -> None:
         headers = assembled.headers
         content_type = mq.header(headers, mq.CONTENT_TYPE) or mq.JSON
         try:
+            # Who sent it first: an event its topic's publishers did not sign is never applied.
+            ctx = published_event(self.internal, self.declared, headers, assembled.value)
             message = decode(self.message_type, assembled.value, content_type)
         except TridentError as exc:
             await self.dead_letter(assembled.value, headers, assembled.key, where, exc, attempts=1)
@@ -536,7 +566,6 @@ class SubscriptionConsumer(_ConsumerLoop):
         if unit is not None and await unit.previous() is not None:
             metrics.KAFKA_REDELIVERED.labels(self.settings.service_name, self.topic).inc()
             return
-        ctx = CallContext.from_metadata("events", metadata_of(headers))
 
         async def call() -> None:
             await self.handler(message, ctx)

@@ -2,7 +2,7 @@
 
 Each process reads them whole, without a consumer group (every instance needs every revocation), from the
 start of what the topic keeps, so a restarted process knows what was revoked before it started. A record
-counts only when it carries the internal token of one of the topic's declared publishers.
+counts only when it carries the event token of one of the topic's declared publishers, however old it is.
 """
 
 from __future__ import annotations
@@ -16,13 +16,9 @@ from internal.common import mq
 from internal.common.config import Settings
 from internal.common.contract import Contract, Topic
 from internal.common.errors import TridentError
-from internal.common.events import decode, metadata_of
+from internal.common.events import decode, published_event
 from internal.common.logger import logger
-from internal.common.service import CallContext
 from internal.common.tokens import Identities
-
-# Revocations may take a moment; a long fetch wait keeps the reader nearly free at rest.
-_FETCH_WAIT_MS = 250
 
 
 class RevocationFeed:
@@ -39,7 +35,7 @@ class RevocationFeed:
         if not self._topics:
             return
         consumer = mq.new_consumer(self._settings, group_id=None,
-                                   fetch_max_wait_ms=max(_FETCH_WAIT_MS, self._settings.kafka_fetch_max_wait_ms))
+                                   fetch_max_wait_ms=self._settings.kafka_event_fetch_max_wait_ms)
         await consumer.start()
         self._consumer = consumer
         partitions = [TopicPartition(topic, p) for topic in self._topics
@@ -58,11 +54,7 @@ class RevocationFeed:
                 logger.warning("ignoring a {} record at offset {}: {}", topic.name, record.offset, exc.message)
 
     def _apply(self, topic: Topic, headers: mq.Headers, value: bytes) -> None:
-        ctx = CallContext.from_metadata("events", metadata_of(headers))
-        claims = self._identities.internal.verify(ctx.credentials) if ctx.credentials else None
-        if claims is None or claims.caller not in topic.publishers:
-            logger.warning("a {} record not published by {} was ignored", topic.name, ", ".join(topic.publishers))
-            return
+        published_event(self._identities.internal, topic, headers, value)  # raises for a record nobody may send
         message = decode(topic.message_type, value, mq.header(headers, mq.CONTENT_TYPE) or mq.JSON)
         field = {"session": "session_id", "user": "user_id"}[topic.revokes]
         revoke = self._identities.revocations.revoke_session if field == "session_id" else \

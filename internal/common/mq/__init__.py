@@ -92,6 +92,36 @@ def new_consumer(settings: Settings, *topics: str, group_id: str | None,
     )
 
 
+def new_group_consumer(settings: Settings, topic: str, group_id: str,
+                       fetch_max_wait_ms: int | None = None) -> AIOKafkaConsumer:
+    """A consumer of `topic` for `group_id`: an ordinary group member, or with `kafka_static_member` one that is
+    given its partitions by `join` (no subscription, so it never joins the group: offsets are still committed and
+    read under the group id, which needs no SyncGroup)."""
+    return new_consumer(settings, *(() if settings.static_member else (topic,)), group_id=group_id,
+                        fetch_max_wait_ms=fetch_max_wait_ms)
+
+
+async def join(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer | None, topic: str, settings: Settings) -> None:
+    """After `consumer.start()`: a static member takes its share of `topic`'s partitions (p % n == i - 1)."""
+    member = settings.static_member
+    if member is None:
+        return
+    if producer is None:
+        raise RuntimeError("a static consumer group member needs a producer to look up its topic's partitions")
+    partitions = await producer.partitions_for(topic)
+    mine = static_partitions(partitions, member)
+    if not mine:
+        raise RuntimeError(f"{topic} has {len(partitions)} partition(s): none for member {member[0]}/{member[1]} "
+                           "(give the topic at least as many partitions as the service has instances)")
+    consumer.assign([TopicPartition(topic, p) for p in mine])
+
+
+def static_partitions(partitions: Collection[int], member: tuple[int, int]) -> list[int]:
+    """The partitions instance i of n reads: every n-th, so n instances share them without overlap."""
+    index, count = member
+    return sorted(p for p in partitions if p % count == index - 1)
+
+
 def dead_letter_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 

@@ -121,9 +121,12 @@ class OutboxRelay:
             for row in rows:
                 headers: mq.Headers = [(k, v.encode()) for k, v in orjson.loads(row["headers"])]
                 if self.tokens is not None:
-                    # Events carry their publisher's identity (subscribers check who may publish a topic).
+                    # Events carry their publisher's identity, bound to the record (subscribers check who may
+                    # publish a topic, however late they read it).
                     who = orjson.loads(row["identity"])
-                    token = self.tokens.mint(who.get("user_id", ""), who.get("username", ""), who.get("session_id", ""))
+                    token = self.tokens.mint_event(
+                        row["topic"], mq.header(headers, mq.EVENT_ID), bytes(row["payload"]),
+                        who.get("user_id", ""), who.get("username", ""), who.get("session_id", ""))
                     headers.append((AUTHORIZATION, f"Bearer {token}".encode()))
                 try:
                     async with asyncio.timeout(_PUBLISH_TIMEOUT_S):

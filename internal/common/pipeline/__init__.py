@@ -8,6 +8,7 @@ returns a handler. The stacks of the three sides are listed in `server_stack`, `
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -114,8 +115,19 @@ def measured(op: Operation, next_: Handler) -> Handler:
     return handle
 
 
+_access_log_sample_rate = 1.0
+
+
+def sample_access_log(rate: float) -> None:
+    """The share of successful calls this process writes an access-log line for (set once at start-up)."""
+    global _access_log_sample_rate
+    _access_log_sample_rate = min(1.0, max(0.0, rate))
+
+
 def logged(op: Operation, next_: Handler) -> Handler:
-    """One access-log line per call; the system's faults at WARNING, the caller's at INFO."""
+    """An access-log line per call: every failure (the system's faults at WARNING, the caller's at INFO), and
+    successful calls all while tracing is on (each line carries its trace id) or else a sampled share of them,
+    since a JSON log line costs as much as a fair part of a proxied call (analytics keeps every call anyway)."""
     verb = "served" if op.side != "client" else "called"
 
     async def handle(request: Any, ctx: CallContext) -> Any:
@@ -127,15 +139,21 @@ def logged(op: Operation, next_: Handler) -> Handler:
             failure = exc
             raise
         finally:
-            code = outcome(failure)
-            log = logger.bind(transport=ctx.transport, method=op.method, code=code, request_id=ctx.request_id,
-                              duration_ns=int((time.perf_counter() - started) * 1e9))
-            if isinstance(failure, TridentError) and failure.code.is_server_fault:
-                log.warning("{} {}.{} {}", verb, op.service, op.method, code)
-            else:
-                log.info("{} {}.{} {}", verb, op.service, op.method, code)
+            if failure is not None or _access_log_sample_rate >= 1.0 or tracing.enabled() \
+                    or random.random() < _access_log_sample_rate:
+                _log_call(op, verb, ctx, failure, started)
 
     return handle
+
+
+def _log_call(op: Operation, verb: str, ctx: CallContext, failure: BaseException | None, started: float) -> None:
+    code = outcome(failure)
+    log = logger.bind(transport=ctx.transport, method=op.method, code=code, request_id=ctx.request_id,
+                      duration_ns=int((time.perf_counter() - started) * 1e9))
+    if isinstance(failure, TridentError) and failure.code.is_server_fault:
+        log.warning("{} {}.{} {}", verb, op.service, op.method, code)
+    else:
+        log.info("{} {}.{} {}", verb, op.service, op.method, code)
 
 
 def recovered(op: Operation, next_: Handler) -> Handler:
@@ -270,19 +288,71 @@ def credentialed(internal: InternalTokens) -> Middleware:
 
 
 class Admission:
-    """At most `limit` calls in flight in this process; beyond it, a fast 503 instead of a queue into 504s."""
+    """Bounds this process's work: beyond it, a fast 503 with Retry-After instead of a queue into 504s.
 
-    def __init__(self, limit: int) -> None:
+    Two bounds. A hard one: at most `limit` calls in flight. And an adaptive one, from the event loop's own
+    lag, the time a ready callback waits for its turn: it is the queueing delay of every call in this
+    process, whatever makes it busy (its own CPU, the calls it makes, a machine shared with others). When the
+    lag has stayed above `lag_target_s` for `lag_interval_s` (CoDel's rule: a burst is absorbed, a standing
+    queue is not), new calls are refused until it falls below again; a few calls are always admitted so the
+    process keeps making progress. The lag is sampled only while calls are in flight: nothing runs at rest.
+    """
+
+    # Calls always admitted while shedding: progress, and a fresh lag measurement.
+    _MIN_ADMITTED = 2
+    _PROBE_S = 0.005
+
+    def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1) -> None:
         self.limit = limit
+        self.lag_target_s = lag_target_s
+        self.lag_interval_s = lag_interval_s
         self.in_flight = 0
+        self.lag_s = 0.0
+        self.shedding = False
+        self._above_since: float | None = None
+        self._probe: asyncio.Task[None] | None = None
+
+    def admit(self) -> str | None:
+        """Why a new call is refused now, or None when it may go ahead."""
+        if self.in_flight >= self.limit:
+            return f"at its limit of {self.limit} calls in flight"
+        if self.shedding and self.in_flight >= self._MIN_ADMITTED:
+            return f"overloaded (its calls wait {self.lag_s * 1000:.0f} ms for the CPU)"
+        return None
+
+    def _watch(self) -> None:
+        if self.lag_target_s > 0 and self._probe is None:
+            self._probe = asyncio.get_running_loop().create_task(self._measure(), name="admission-lag")
+
+    async def _measure(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.in_flight > 0:
+                started = loop.time()
+                await asyncio.sleep(self._PROBE_S)
+                now = loop.time()
+                self.lag_s = max(0.0, now - started - self._PROBE_S)
+                if self.lag_s <= self.lag_target_s:
+                    self._above_since = None
+                    self.shedding = False
+                elif self._above_since is None:
+                    self._above_since = now
+                elif now - self._above_since >= self.lag_interval_s:
+                    self.shedding = True
+        finally:
+            self._probe = None
+            self._above_since = None
+            self.shedding = False
+            self.lag_s = 0.0
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:
         async def handle(request: Any, ctx: CallContext) -> Any:
-            if self.in_flight >= self.limit:
+            refused = self.admit()
+            if refused is not None:
                 metrics.SHED.labels(op.process, ctx.transport, op.method).inc()
-                raise Unavailable(f"{op.process} is at its limit of {self.limit} calls in flight; try again",
-                                  retry_after=1)
+                raise Unavailable(f"{op.process} is {refused}; try again", retry_after=1)
             self.in_flight += 1
+            self._watch()
             try:
                 return await next_(request, ctx)
             finally:

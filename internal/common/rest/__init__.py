@@ -13,7 +13,7 @@ from aiohttp.http_exceptions import PayloadEncodingError
 from google.protobuf.message import Message
 
 from internal.common import metrics
-from internal.common.contract import MethodBinding, ServiceContract, from_json, to_json
+from internal.common.contract import MethodBinding, ServiceContract, from_bytes, from_json, to_json
 from internal.common.errors import (
     METHOD_NOT_ALLOWED,
     Internal,
@@ -28,6 +28,7 @@ from internal.common.service import PROPAGATED, CallContext, Handler
 
 Readiness = Callable[[], Awaitable[bool]]
 JSON = "application/json"
+PROTOBUF = "application/x-protobuf"
 
 
 # The codec: the one place messages and errors become HTTP and back.
@@ -55,7 +56,7 @@ def encode_message(message: Message, status: int) -> web.Response:
     return web.Response(body=orjson.dumps(to_json(message)), status=status, content_type=JSON)
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes | bytearray) -> Any:
     if not raw:
         return {}
     try:
@@ -64,7 +65,8 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidArgument(f"malformed JSON body: {exc}") from None
 
 
-def request_data(has_body: bool, body: bytes, query: Mapping[str, str], params: Mapping[str, str]) -> dict[str, Any]:
+def request_data(has_body: bool, body: bytes | bytearray, query: Mapping[str, str],
+                 params: Mapping[str, str]) -> dict[str, Any]:
     """The fields of a request message: the JSON body (or the query string), then the path parameters."""
     data: dict[str, Any] = {}
     if has_body:
@@ -78,10 +80,16 @@ def request_data(has_body: bool, body: bytes, query: Mapping[str, str], params: 
     return data
 
 
-def outgoing_request(binding: MethodBinding, message: Message) -> tuple[str, dict[str, str], bytes | None]:
-    """The path, query and body of a call to `binding` carrying `message`."""
-    data: dict[str, Any] = to_json(message)
+def outgoing_request(binding: MethodBinding, message: Message,
+                     protobuf: bool = False) -> tuple[str, dict[str, str], bytes | None]:
+    """The path, query and body of a call to `binding` carrying `message`; the body in binary protobuf when
+    `protobuf` (between processes: one conversion per hop, and no base64 inflating bytes fields)."""
     path = binding.url
+    if binding.has_body and protobuf:
+        for param in binding.path_params:
+            path = path.replace("{" + param + "}", quote(str(getattr(message, param)), safe=""))
+        return path, {}, message.SerializeToString()
+    data: dict[str, Any] = to_json(message)
     for param in binding.path_params:
         path = path.replace("{" + param + "}", quote(str(data.pop(param, "")), safe=""))
     if binding.has_body:
@@ -90,13 +98,33 @@ def outgoing_request(binding: MethodBinding, message: Message) -> tuple[str, dic
     return path, query, None
 
 
-async def read_body(request: web.Request) -> bytes:
-    """The whole body, within the app's body timeout (a client trickling bytes is refused, not waited for)."""
+async def read_body(request: web.Request) -> bytes | bytearray:
+    """The whole body, within the app's body timeout (a client trickling bytes is refused, not waited for)
+    and size limit. With a Content-Length it is read into one buffer of that size, held once: aiohttp's own
+    `read()` builds it twice and keeps it on the request for the whole call."""
+    limit = request.app["max_body_bytes"]
+    size = request.content_length
+    if size is not None and size > limit:
+        raise too_large(f"request body exceeds the limit of {limit} bytes")
     try:
         async with asyncio.timeout(request.app["body_timeout_s"]):
-            return await request.read()
+            if size is None:
+                return await request.read()  # chunked: aiohttp enforces the limit as it reads
+            body = bytearray(size)
+            view = memoryview(body)
+            received = 0
+            while received < size:
+                chunk = await request.content.readany()
+                if not chunk:
+                    raise InvalidArgument(f"the request body ended after {received} of {size} bytes")
+                view[received:received + len(chunk)] = chunk
+                received += len(chunk)
+            return body
     except TimeoutError:
         raise InvalidArgument("the request body did not arrive in time") from None
+    except (ConnectionResetError, ClientPayloadError, PayloadEncodingError):
+        # The client went away mid-body (or sent less than it announced): its error, not the server's.
+        raise InvalidArgument("the request body was incomplete") from None
 
 
 def metadata_of(request: web.Request) -> dict[str, str]:
@@ -164,13 +192,24 @@ def mount_service(app: web.Application, contract: ServiceContract, handlers: Map
         app.router.add_route(binding.http_method, binding.url, _route(binding, handlers[name]))
 
 
-async def serve(binding: MethodBinding, handler: Handler, body: bytes, query: Mapping[str, str],
-                params: Mapping[str, str], metadata: Mapping[str, str]) -> web.Response:
-    """One REST call to `binding`, from what arrived to what is answered (errors included)."""
+async def serve(binding: MethodBinding, handler: Handler, body: bytes | bytearray, query: Mapping[str, str],
+                params: Mapping[str, str], metadata: Mapping[str, str], content_type: str = JSON,
+                accept: str = "") -> web.Response:
+    """One REST call to `binding`, from what arrived to what is answered (errors included). JSON, or binary
+    protobuf both ways when the caller sends it / asks for it (what the framework's own REST client does)."""
     try:
-        message = from_json(binding.request_type, request_data(binding.has_body, body, query, params))
-        return encode_message(await handler(message, CallContext.from_metadata("rest", metadata)),
-                              binding.success_status)
+        if binding.has_body and content_type == PROTOBUF:
+            message = from_bytes(binding.request_type, body)
+            if params:
+                # The path names the resource: it wins over the same field in the body.
+                message.MergeFrom(from_json(binding.request_type, dict(params)))
+        else:
+            message = from_json(binding.request_type, request_data(binding.has_body, body, query, params))
+        result = await handler(message, CallContext.from_metadata("rest", metadata))
+        if PROTOBUF in accept:
+            return web.Response(body=result.SerializeToString(), status=binding.success_status,
+                                content_type=PROTOBUF)
+        return encode_message(result, binding.success_status)
     except TridentError as exc:
         return encode_error(exc)
 
@@ -178,7 +217,8 @@ async def serve(binding: MethodBinding, handler: Handler, body: bytes, query: Ma
 def _route(binding: MethodBinding, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         body = await read_body(request) if binding.has_body else b""
-        return await serve(binding, handler, body, request.query, request.match_info, metadata_of(request))
+        return await serve(binding, handler, body, request.query, request.match_info, metadata_of(request),
+                           request.content_type, request.headers.get("Accept", ""))
 
     return handle
 

@@ -80,12 +80,13 @@ def _forward(route: PublicRoute, sender: Sender) -> Handler:
     """The innermost step at the edge: the request's fields (after authentication) become the target's message."""
     target = route.target
 
-    async def forward(data: dict[str, Any], ctx: CallContext) -> Message:
+    async def forward(request: web.Request, ctx: CallContext) -> Message:
+        # Read and parsed here, innermost: after admission and authentication, and held by no middleware.
+        message = await _message(route, request)
         if route.identity_field:
-            if route.identity_field in data:
-                raise InvalidArgument(f"{route.identity_field} is the signed-in user's; it cannot be given")
-            data = {**data, route.identity_field: ctx.user_id}
-        return await sender.call(target.service, target.name, from_json(target.request_type, data), ctx)
+            # Set here, after authentication, from the verified token: never from what the caller sent.
+            setattr(message, route.identity_field, ctx.user_id)
+        return await sender.call(target.service, target.name, message, ctx)
 
     return forward
 
@@ -109,9 +110,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
                       client_address=request.remote or "")
         try:
-            body = await read_body(request) if route.has_body else b""
-            params = {k: v for k, v in request.match_info.items() if k != "transport"}
-            result = await pipeline(request_data(route.has_body, body, request.query, params), ctx)
+            result = await pipeline(request, ctx)
             if renderer is not None:
                 raw = renderer(result)
                 response: web.StreamResponse = web.Response(body=raw.body, content_type=raw.content_type,
@@ -126,6 +125,18 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         return response
 
     return handle
+
+
+async def _message(route: PublicRoute, request: web.Request) -> Message:
+    """The target method's request, parsed once at the edge; the body is not kept (a 5 MiB upload would
+    otherwise be held three times over: bytes, JSON, message)."""
+    body = await read_body(request) if route.has_body else b""
+    params = {k: v for k, v in request.match_info.items() if k != "transport"}
+    data = request_data(route.has_body, body, request.query, params)
+    del body
+    if route.identity_field and route.identity_field in data:
+        raise InvalidArgument(f"{route.identity_field} is the signed-in user's; it cannot be given")
+    return from_json(route.target.request_type, data)
 
 
 def _trace_only(metadata: Mapping[str, str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from internal.common.events.revocations import RevocationFeed
 from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
-from internal.common.pipeline import Admission, Operation, chain, server_stack
+from internal.common.pipeline import Admission, Operation, chain, sample_access_log, server_stack
 from internal.common.rest import RestServer, base_app, mount_service
 from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
@@ -120,7 +120,8 @@ class Process:
         key = settings.internal_token_key.get_secret_value()
         if not key:
             raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
-        self.admission = Admission(settings.max_in_flight)
+        self.admission = Admission(settings.max_in_flight, settings.shed_lag_target_ms / 1000,
+                                   settings.shed_lag_interval_ms / 1000)
         self.identities = Identities(InternalTokens(key, service.name),
                                      TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 
@@ -211,7 +212,8 @@ class Process:
                     logger.warning("{} subscribes to {}, which api.yml's topics.{}.subscribers does not name",
                                    name, topic.name, topic.name)
                 check_subscription(topic, subscription)
-                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, producer, pool))
+                servers.append(SubscriptionConsumer(settings, topic, subscription.handler, self.identities.internal,
+                                                    producer, pool))
             if pool is not None:
                 servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
@@ -243,7 +245,7 @@ def _operation(binding: MethodBinding) -> Operation:
 
 
 class PeerReadiness:
-    """Ready when this process is and every peer's /readyz answers 200."""
+    """Ready when this process is and every peer has an instance whose /readyz answers 200."""
 
     def __init__(self, settings: Settings, peers: Sequence[str], own: Callable[[], Awaitable[bool]]) -> None:
         self._settings = settings
@@ -256,14 +258,21 @@ class PeerReadiness:
             return False
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+        for peer in self._peers:
+            for url in self._settings.peer(peer).rest_urls:
+                if await self._answers(url + "/readyz"):
+                    break
+            else:
+                return False
+        return True
+
+    async def _answers(self, url: str) -> bool:
+        assert self._session is not None
         try:
-            for peer in self._peers:
-                async with self._session.get(self._settings.peer(peer).rest_url.rstrip("/") + "/readyz") as response:
-                    if response.status != 200:
-                        return False
+            async with self._session.get(url) as response:
+                return response.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return False
-        return True
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -275,6 +284,7 @@ async def serve(registry: Registry, name: str) -> None:
     service = registry.get(name)
     settings = load_settings(service.settings, name)
     setup_logging(name, settings.log_level, settings.log_format)
+    sample_access_log(settings.access_log_sample_rate)
     tracing.setup_tracing(name, settings.otel_exporter_otlp_endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -114,7 +114,11 @@ def with_credentials(token: str) -> Middleware:
 
 def cli_settings(info: dict[str, Any], timeout_s: float) -> Settings:
     kafka = info.get("kafka", {})
-    peers = {name: Peer(rest_url=addr["rest"], grpc_target=addr["grpc"]) for name, addr in info["services"].items()}
+    peers = {}
+    for name, addr in info["services"].items():
+        instances = list(addr.get("instances", {name: addr}).values())
+        peers[name] = Peer(rest_url=",".join(i["rest"] for i in instances),
+                           grpc_target=",".join(i["grpc"] for i in instances))
     return Settings(service_name=CALLER, peers=peers, call_timeout_ms=int(timeout_s * 1000),
                     kafka_bootstrap_servers=str(kafka.get("bootstrap_servers", "")),
                     kafka_reply_topic=str(kafka.get("reply_topic", "results")),

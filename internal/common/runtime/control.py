@@ -1,5 +1,7 @@
 """`trident ps` and `trident restart`: the running launcher, seen and driven through its state directory.
 
+A service run as several instances (`trident up --replicas`) shows one row per instance, `pictures#1`….
+
 A restart is a request file, state/control/restart-<process>, which the launcher's supervision loop picks up
 within a tenth of a second; no port, no socket, nothing to secure beyond the directory's own permissions.
 """
@@ -57,15 +59,26 @@ def ps(state_dir: Path) -> int:
 
 
 def restart(state_dir: Path, name: str) -> int:
+    """Restart one process, or every instance of a replicated service one after the other (each ready again before
+    the next goes), so the service keeps serving."""
     state = StateDir(state_dir)
     info = _running_info(state)
     if info is None:
         return 1
     processes = info["processes"]
-    if name not in processes:
+    targets = [name] if name in processes else [p for p in processes if p.partition("#")[0] == name]
+    if not targets:
         print(f"no process {name!r}; the running ones are {', '.join(processes)}", file=sys.stderr)
         return 2
-    old = processes[name]["pid"]
+    for target in targets:
+        status = _restart_one(state, info, target)
+        if status:
+            return status
+    return 0
+
+
+def _restart_one(state: StateDir, info: dict[str, Any], name: str) -> int:
+    old = info["processes"][name]["pid"]
     state.control.mkdir(exist_ok=True)
     (state.control / f"restart-{name}").touch()
     deadline = time.monotonic() + RESTART_TIMEOUT

@@ -1,9 +1,9 @@
 """`trident up`: the whole system on one machine, on embedded defaults, supervised.
 
 Starts PostgreSQL from the pgserver wheel (one database per service), the development Kafka broker when no
-KAFKA_BOOTSTRAP_SERVERS is set, and every process of the registry (each its own OS process, or all in one
-with `--one-process`); restarts a process that dies; writes the addresses, pids and restarts to
-.trident/up.json; on SIGINT or SIGTERM stops the public process first, then the services, then Kafka and
+KAFKA_BOOTSTRAP_SERVERS is set, and every process of the registry (each its own OS process, a service as several
+with `--replicas`, or all in one with `--one-process`); restarts a process that dies; writes the addresses, pids
+and restarts to .trident/up.json; on SIGINT or SIGTERM stops the public process first, then the services, then Kafka and
 PostgreSQL. `trident ps` and `trident restart` read and drive a running launcher through its state directory.
 """
 
@@ -37,8 +37,14 @@ from internal.common.runtime.oneprocess import PROCESS_ENV
 from internal.common.runtime.supervisor import WARM_MODULE, Child, Supervisor, log
 
 TOPIC_PARTITIONS = 3
+# Instances of one service `--replicas` runs at most (each takes two ports and a share of the topics' partitions).
+MAX_REPLICAS = 16
 INTERNAL_KEY_FILE = "internal-token.key"
-DEV_FETCH_MAX_WAIT_MS = 5
+# The development broker answers a fetch only when its wait runs out: requests are read at this wait (the
+# trade-off of latency against CPU at rest, measured by `make bench`), replies, read only while a call waits,
+# at a short one.
+DEV_FETCH_MAX_WAIT_MS = 50
+DEV_REPLY_FETCH_MAX_WAIT_MS = 5
 # Where tools such as kcat find the development broker, whose own port the kernel picks on every start.
 DEV_BROKER_PORT = 9192
 DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
@@ -58,23 +64,60 @@ class UpError(Exception):
     """A reason `trident up` cannot start, said in one line."""
 
 
+def parse_replicas(text: str, services: list[str]) -> dict[str, int]:
+    """`pictures=3,users=2` (from --replicas or TRIDENT_REPLICAS): how many instances of which services."""
+    replicas: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, equals, count = item.partition("=")
+        name = name.strip()
+        if not equals or not count.strip().isdigit():
+            raise UpError(f"--replicas: {item!r} is not SERVICE=COUNT (e.g. pictures=3,users=2)")
+        if name not in services:
+            raise UpError(f"--replicas: {name!r} is not a service; replicas are for {', '.join(services)} (the "
+                          "public process runs once)")
+        if not 1 <= int(count) <= MAX_REPLICAS:
+            raise UpError(f"--replicas: {name} needs 1 to {MAX_REPLICAS} instances, not {count.strip()}")
+        replicas[name] = int(count)
+    return replicas
+
+
+def service_of(process: str) -> str:
+    """The service an instance belongs to: `pictures#2` → `pictures`."""
+    return process.partition("#")[0]
+
+
 @dataclass
 class Ports:
-    """The public process on `gateway`; the others REST on base+1… and gRPC on base+1001…, in registry order."""
+    """The public process on `gateway`; each service's (first) instance REST on base+1… and gRPC on base+1001…, in
+    registry order; further instances of replicated services after those, in the same order."""
 
     gateway: int
     base: int
     services: list[str]
     public: str
+    replicas: dict[str, int] = field(default_factory=dict)
 
-    def rest(self, name: str) -> int:
-        return self.gateway if name == self.public else self.base + 1 + self.services.index(name)
+    def instances(self, service: str) -> list[str]:
+        """Its process names: the service's own name, or `name#1`…`name#n` when it runs as n > 1 instances."""
+        count = self.replicas.get(service, 1)
+        return [service] if count == 1 else [f"{service}#{i}" for i in range(1, count + 1)]
 
-    def grpc(self, name: str) -> int:
-        return 0 if name == self.public else self.base + 1001 + self.services.index(name)
+    def _slot(self, process: str) -> int:
+        extra = [i for s in self.services for i in self.instances(s)[1:]]
+        if process in extra:
+            return len(self.services) + extra.index(process)
+        return self.services.index(service_of(process))
 
-    def of(self, name: str) -> dict[str, int]:
-        return {"rest": self.rest(name), **({"grpc": self.grpc(name)} if self.grpc(name) else {})}
+    def rest(self, process: str) -> int:
+        return self.gateway if process == self.public else self.base + 1 + self._slot(process)
+
+    def grpc(self, process: str) -> int:
+        return 0 if process == self.public else self.base + 1001 + self._slot(process)
+
+    def of(self, process: str) -> dict[str, int]:
+        return {"rest": self.rest(process), **({"grpc": self.grpc(process)} if self.grpc(process) else {})}
 
 
 # The state directory: who owns it, and what a launcher that died without stopping left there.
@@ -201,6 +244,7 @@ class System:
     host: str = "127.0.0.1"
     one_process: bool = False
     reload: bool = False
+    replicas: dict[str, int] = field(default_factory=dict)
     supervisor: Supervisor = field(default_factory=lambda: Supervisor({}))
     info: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
@@ -216,12 +260,14 @@ class System:
         publics = [n for n in self.registry.names if n not in contract.services]
         if len(publics) != 1:
             raise RuntimeError(f"expected one public process (not a service of api.yml), found {publics}")
-        self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0])
+        if self.one_process and any(n > 1 for n in self.replicas.values()):
+            raise UpError("--replicas runs each instance as a process of its own: not with --one-process")
+        self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0], self.replicas)
         self.with_database = [s.name for s in self.registry.services if s.migrations is not None]
 
     @property
     def processes(self) -> list[str]:
-        return [*self.services, self.ports.public]
+        return [*(i for s in self.services for i in self.ports.instances(s)), self.ports.public]
 
     def start(self) -> dict[str, Any]:
         self.state.acquire()
@@ -237,8 +283,9 @@ class System:
             self._broker = DevBroker()
             # Nothing creates topics on demand: the system's, and any a developer lists (benchmarks, experiments).
             extra = [t for t in os.environ.get("KAFKA_DEV_EXTRA_TOPICS", "").split(",") if t.strip()]
+            # Every instance of a service reads a share of its topics' partitions: at least one each.
             self._broker.create_topics([*mq.system_topics(self.contract, reply_topic), *extra],
-                                       partitions=TOPIC_PARTITIONS)
+                                       partitions=max(TOPIC_PARTITIONS, *self.replicas.values(), 1))
             bootstrap = self._broker.bootstrap_servers
             fetch_wait = fetch_wait or str(DEV_FETCH_MAX_WAIT_MS)
             tools_bootstrap = self._dev_broker_port(bootstrap)
@@ -254,39 +301,47 @@ class System:
         if self._broker is not None:
             # A consumer killed with its process stays a group member until its session times out, and its
             # restarted successor waits that long for an assignment; short here, where one machine runs it all.
+            # (The services' own consumers are static members here, below, and join no group at all.)
             for variable, value in DEV_CONSUMER_SESSION.items():
                 common.setdefault(variable, value)
+            common.setdefault("KAFKA_REPLY_FETCH_MAX_WAIT_MS", str(DEV_REPLY_FETCH_MAX_WAIT_MS))
         if self.reload:
             for variable, value in RELOAD_DRAIN_GRACE.items():
                 common.setdefault(variable, value)
         for service in self.services:
-            common[f"PEERS__{service.upper()}__REST_URL"] = f"http://{self.host}:{self.ports.rest(service)}"
-            common[f"PEERS__{service.upper()}__GRPC_TARGET"] = f"{self.host}:{self.ports.grpc(service)}"
+            instances = self.ports.instances(service)
+            common[f"PEERS__{service.upper()}__REST_URL"] = ",".join(
+                f"http://{self.host}:{self.ports.rest(i)}" for i in instances)
+            common[f"PEERS__{service.upper()}__GRPC_TARGET"] = ",".join(
+                f"{self.host}:{self.ports.grpc(i)}" for i in instances)
         own: dict[str, dict[str, str]] = {}
         for name in self.processes:
-            own[name] = {**own_env.get(name, {}), "SERVICE_NAME": name, "REST_PORT": str(self.ports.rest(name)),
+            service = service_of(name)
+            own[name] = {**own_env.get(service, {}), "SERVICE_NAME": service, "REST_PORT": str(self.ports.rest(name)),
                          "GRPC_PORT": str(self.ports.grpc(name))}
-            if name in database_urls:
-                own[name]["DATABASE_URL"] = database_urls[name]
+            if service in database_urls:
+                own[name]["DATABASE_URL"] = database_urls[service]
+            if self._broker is not None and service in self.services:
+                # The development broker cannot run a group of several members (DESIGN.md, "Kafka here"): each
+                # instance reads its own share of the partitions, committing under the group without joining it.
+                # It also spares a restarted instance the wait for its dead predecessor's group session.
+                instances = self.ports.instances(service)
+                own[name]["KAFKA_STATIC_MEMBER"] = f"{instances.index(name) + 1}/{len(instances)}"
         serve = [sys.executable, "-m", "internal.cli", "serve"]
         if self.one_process:
             ports = {f"{name}.{kind}": port for name in self.processes for kind, port in self.ports.of(name).items()}
             children = [Child(ONE_PROCESS, [*serve, *self.processes], {**common, PROCESS_ENV: json.dumps(own)},
                               PROJECT_ROOT, ports)]
         else:
-            children = [Child(name, [*serve, name], {**common, **own[name]}, PROJECT_ROOT, self.ports.of(name))
-                        for name in self.processes]
+            children = [Child(name, [*serve, service_of(name)], {**common, **own[name]}, PROJECT_ROOT,
+                              self.ports.of(name)) for name in self.processes]
         # Under --reload a pre-warmed interpreter waits to become the next restarted process (warm.py).
         self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.public, keep_spare=self.reload)
         self.supervisor.start_all()
         self._wait_ready()
         self.info = {
             "gateway": f"http://{self.host}:{self.ports.gateway}",
-            "services": {
-                s: {"rest": f"http://{self.host}:{self.ports.rest(s)}", "grpc": f"{self.host}:{self.ports.grpc(s)}",
-                    "topic": s}
-                for s in self.services
-            },
+            "services": {s: self._addresses(s) for s in self.services},
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
             "kafka": {"bootstrap_servers": tools_bootstrap, "dev_broker": self._broker is not None,
                       "reply_topic": reply_topic},
@@ -295,6 +350,14 @@ class System:
         }
         self.save()
         return self.info
+
+    def _addresses(self, service: str) -> dict[str, Any]:
+        """Where a service answers: its first instance's REST and gRPC (as without replicas), and every instance."""
+        host = self.host
+        instances = {i: {"rest": f"http://{host}:{self.ports.rest(i)}", "grpc": f"{host}:{self.ports.grpc(i)}"}
+                     for i in self.ports.instances(service)}
+        first = next(iter(instances.values()))
+        return {**first, "topic": service, "instances": instances}
 
     def _dev_broker_port(self, direct: str) -> str:
         """The fixed port of the development broker for tools (KAFKA_DEV_PORT, 0: none), or its random one."""
@@ -318,7 +381,7 @@ class System:
 
     def _check_ports(self) -> None:
         wanted = [(f"{name} REST", self.ports.rest(name)) for name in self.processes]
-        wanted += [(f"{name} gRPC", self.ports.grpc(name)) for name in self.services]
+        wanted += [(f"{name} gRPC", self.ports.grpc(name)) for name in self.processes if name != self.ports.public]
         # A process of a launcher that just died may take a moment to let go of its ports.
         deadline = time.monotonic() + 3
         while True:
@@ -370,13 +433,16 @@ class System:
                     time.sleep(0.1)
 
     def control_requests(self) -> list[str]:
-        """Processes that `trident restart` asked to restart (a file per request in state/control)."""
+        """Processes that `trident restart` asked to restart (a file per request in state/control); a replicated
+        service's name means all its instances."""
         names = []
         for request in sorted(self.state.control.glob("restart-*")):
             request.unlink(missing_ok=True)
             name = request.name.removeprefix("restart-")
             if name in self.supervisor.children:
                 names.append(name)
+            elif name in self.services:
+                names += self.ports.instances(name)
             else:
                 log(f"ignoring a restart of {name!r}: no such process")
         return names
@@ -406,9 +472,11 @@ class System:
             return []
         if self.one_process:
             return [ONE_PROCESS]
-        if shared or not owners <= set(self.supervisor.children):
+        # A service of the contract runs as one child or several (its replicas); a process that is not one (the
+        # gateway) as one child of its own name.
+        if shared or not owners <= {*self.services, *self.supervisor.children}:
             return list(self.supervisor.children)
-        return [n for n in self.supervisor.children if n in owners]
+        return [n for n in self.supervisor.children if service_of(n) in owners]
 
     def reload_changed(self, paths: set[str]) -> None:
         """Restart what runs the changed code (`trident up --reload`)."""
@@ -471,7 +539,8 @@ def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
         f"  gateway          {info['gateway']}   (web app at /, API docs at /docs)",
     ]
     for service, addr in info["services"].items():
-        lines.append(f"  {service:<16} REST {addr['rest']}   gRPC {addr['grpc']}   topic {addr['topic']}")
+        for name, instance in addr.get("instances", {service: addr}).items():
+            lines.append(f"  {name:<16} REST {instance['rest']}   gRPC {instance['grpc']}   topic {addr['topic']}")
     for service, uri in info["postgres"].items():
         lines.append(f"  postgres/{service:<7} {uri}")
     lines.append(f"  kafka            {info['kafka']['bootstrap_servers']}"
@@ -509,8 +578,14 @@ def _next_changes(changes: queue.Queue[set[str]], timeout: float) -> list[set[st
 
 
 def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *, one_process: bool = False,
-       reload: bool = False) -> int:
-    system = System(registry, state_dir, gateway_port, port_base, one_process=one_process, reload=reload)
+       reload: bool = False, replicas: str = "") -> int:
+    try:
+        services = [n for n in registry.names if n in registry.contract().services]
+        system = System(registry, state_dir, gateway_port, port_base, one_process=one_process, reload=reload,
+                        replicas=parse_replicas(replicas, services))
+    except UpError as exc:
+        print(f"trident up: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def on_signal(signum: int, _: Any) -> None:
         system.interrupted = True

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from internal.common import tracing
 from internal.common.config import Settings, load_settings
 from internal.common.logger import logger, setup_logging
+from internal.common.pipeline import sample_access_log
 from internal.common.runtime import Process, Registry, ServiceDef
 
 # Environment of a `serve` of several processes: {process: {VARIABLE: value}}, what each is given on its own.
@@ -30,6 +31,7 @@ async def serve_together(registry: Registry, names: Sequence[str], process_env: 
     """Run `names` until SIGINT or SIGTERM; stop the last (the public process) first, then the others."""
     base = Settings()
     setup_logging("+".join(names) if len(names) < 3 else "trident", base.log_level, base.log_format)
+    sample_access_log(base.access_log_sample_rate)
     tracing.setup_tracing("trident", base.otel_exporter_otlp_endpoint)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -40,7 +40,8 @@ class EventsClient:
         )
 
     async def start(self) -> None:
-        self._consumer = mq.new_consumer(self.settings, group_id=None)
+        self._consumer = mq.new_consumer(self.settings, group_id=None,
+                                         fetch_max_wait_ms=self.settings.kafka_reply_fetch_max_wait_ms)
         await self._consumer.start()
         await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
         self._consumer.pause(*self._consumer.assignment())

@@ -1,22 +1,55 @@
-"""The sender's REST client: one aiohttp session per process, kept alive."""
+"""The sender's REST client: one aiohttp session per process, kept alive, spreading calls over a peer's instances."""
 
 from __future__ import annotations
 
+import time
+
 import aiohttp
 from google.protobuf import json_format
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from internal.common.config import Settings
 from internal.common.contract import MethodBinding
 from internal.common.errors import DeadlineExceeded, Internal, Unavailable
-from internal.common.rest import JSON, decode_error, outgoing_request
+from internal.common.rest import PROTOBUF, decode_error, outgoing_request
 from internal.common.service import CallContext
+
+
+class Instances:
+    """Round robin over the base URLs of one peer's instances; one that failed is tried last for a short while."""
+
+    def __init__(self, urls: list[str], backoff_s: float) -> None:
+        if not urls:
+            raise ValueError("a peer needs at least one REST URL")
+        self.urls = urls
+        self._backoff_s = backoff_s
+        self._next = 0
+        self._down_until: dict[str, float] = {}
+
+    def order(self) -> list[str]:
+        """Every instance for one call: the next in turn first, then the others; those that failed lately last."""
+        start = self._next
+        self._next = (start + 1) % len(self.urls)
+        turn = self.urls[start:] + self.urls[:start]
+        if not self._down_until:
+            return turn
+        now = time.monotonic()
+        up = [url for url in turn if self._down_until.get(url, 0.0) <= now]
+        return up + [url for url in turn if url not in up]
+
+    def failed(self, url: str) -> None:
+        self._down_until[url] = time.monotonic() + self._backoff_s
+
+    def answered(self, url: str) -> None:
+        if self._down_until:
+            self._down_until.pop(url, None)
 
 
 class RestClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
+        self._instances: dict[str, Instances] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -25,29 +58,53 @@ class RestClient:
             )
         return self._session
 
+    def instances(self, service: str) -> Instances:
+        instances = self._instances.get(service)
+        if instances is None:
+            instances = Instances(self.settings.peer(service).rest_urls, self.settings.peer_down_backoff_ms / 1000)
+            self._instances[service] = instances
+        return instances
+
     async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
-        path, query, body = outgoing_request(binding, request)
-        url = self.settings.peer(binding.service).rest_url.rstrip("/") + path
+        path, query, body = outgoing_request(binding, request, protobuf=True)
         headers = ctx.to_metadata()
+        headers["Accept"] = PROTOBUF
         if body is not None:
-            headers["Content-Type"] = JSON
-        timeout = aiohttp.ClientTimeout(total=ctx.remaining())
-        try:
-            async with self._get_session().request(binding.http_method, url, params=query, data=body,
-                                                   headers=headers, timeout=timeout) as response:
-                raw = await response.read()
-                if response.status >= 400:
-                    raise decode_error(response.status, raw)
-                if not raw:
-                    return binding.response_type()
+            headers["Content-Type"] = PROTOBUF
+        instances = self.instances(binding.service)
+        refused = 0
+        for base in instances.order():
+            timeout = aiohttp.ClientTimeout(total=ctx.remaining())
+            try:
+                async with self._get_session().request(binding.http_method, base + path, params=query, data=body,
+                                                       headers=headers, timeout=timeout) as response:
+                    raw = await response.read()
+                instances.answered(base)
+            except TimeoutError:
+                raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} over REST within the "
+                                       "deadline") from None
+            except aiohttp.ClientConnectorError:
+                # Not connected, so the request never reached it: any call may go to the next instance.
+                instances.failed(base)
+                refused += 1
+                continue
+            except aiohttp.ClientError as exc:
+                # It may have been served before the connection broke: only the retry middleware, for methods the
+                # proto marks idempotent, tries again (and the next attempt starts at another instance).
+                instances.failed(base)
+                raise Unavailable(f"{binding.service} is unavailable over REST: {type(exc).__name__}") from None
+            if response.status >= 400:
+                raise decode_error(response.status, raw)
+            if not raw:
+                return binding.response_type()
+            try:
+                if response.content_type == PROTOBUF:
+                    return binding.response_type.FromString(raw)
                 return json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True)
-        except TimeoutError:
-            raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} over REST within the deadline") \
-                from None
-        except aiohttp.ClientError as exc:
-            raise Unavailable(f"{binding.service} is unavailable over REST: {type(exc).__name__}") from None
-        except json_format.ParseError as exc:
-            raise Internal(f"{binding.service} sent an unreadable answer: {exc}") from None
+            except (json_format.ParseError, DecodeError) as exc:
+                raise Internal(f"{binding.service} sent an unreadable answer: {exc}") from None
+        raise Unavailable(f"{binding.service} is unavailable over REST: no instance accepted a connection "
+                          f"({refused} tried)")
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -5,10 +5,17 @@ token; a call between processes carries an internal token minted by the caller w
 of the system share (`INTERNAL_TOKEN_KEY`), naming the calling process and, when the call is made for a
 user, that user. Verification is cached, so a token costs one signature check, and expiry is still
 enforced on every use.
+
+A domain event carries an event token instead: the publisher's internal token bound to that one record (its
+topic, event id and a digest of its bytes) and valid as long as a topic keeps records, because a subscriber
+may read it long after it was sent (a consumer that was down, a process reading revocations from the start).
+Lifted from one record, it signs nothing else.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 from collections import OrderedDict
@@ -25,6 +32,8 @@ ISSUER = "trident-auth"
 INTERNAL_ALGORITHM = "HS256"
 INTERNAL_ISSUER = "trident-internal"
 _INTERNAL_TTL_S = 120
+# As long as a domain topic keeps its records (7 days: Kafka's default retention, and the outbox's).
+EVENT_TOKEN_TTL_S = 7 * 24 * 3600
 _CACHE_SIZE = 10_000
 
 
@@ -144,6 +153,28 @@ class InternalTokens:
         self._minted[key] = (token, expires)
         return token
 
+    def mint_event(self, topic: str, event_id: str, value: bytes, user_id: str = "", username: str = "",
+                   session_id: str = "") -> str:
+        """The token of one domain event record: this process published exactly these bytes to `topic`."""
+        return jwt.encode({"iss": INTERNAL_ISSUER, "svc": self._process, "sub": user_id, "username": username,
+                           "sid": session_id, "exp": int(time.time()) + EVENT_TOKEN_TTL_S,
+                           "evt": _event_binding(topic, event_id, value)}, self._key, algorithm=INTERNAL_ALGORITHM)
+
+    def verify_event(self, token: str, topic: str, event_id: str, value: bytes) -> Claims:
+        """Who published this record; Unauthenticated unless the token was minted for exactly it."""
+        try:
+            payload = jwt.decode(token, self._key, algorithms=[INTERNAL_ALGORITHM], issuer=INTERNAL_ISSUER,
+                                 options={"require": ["svc", "exp", "iss", "evt"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("event token expired") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("invalid event token") from None
+        if not event_id or payload["evt"] != _event_binding(topic, event_id, value):
+            raise Unauthenticated("the event token was not minted for this record")
+        return Claims(user_id=str(payload.get("sub", "")), username=str(payload.get("username", "")),
+                      expires_at=int(payload["exp"]), caller=str(payload["svc"]),
+                      session_id=str(payload.get("sid", "")))
+
     def verify(self, token: str) -> Claims:
         cached = self._cache.get(token)
         if cached is not None:
@@ -160,6 +191,11 @@ class InternalTokens:
                         session_id=str(payload.get("sid", "")))
         self._cache.put(token, claims)
         return claims
+
+
+def _event_binding(topic: str, event_id: str, value: bytes) -> str:
+    digest = hashlib.sha256(b"\0".join((topic.encode(), event_id.encode(), value))).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 class Revocations:

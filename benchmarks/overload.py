@@ -1,0 +1,164 @@
+"""Overload: the gateway's read path at 4× its saturating rate, with hey recording every request.
+
+What issue 10 asks of load shedding, measured rather than asserted: the calls that are admitted keep a p99
+within 3× of the unloaded p99, the rest are refused fast (503 with Retry-After), the gateway's memory stays
+flat, and latency is back to normal within 2 s of the load stopping.
+
+hey (Debian) is the load generator here because its CSV output has each request's status and latency, so
+admitted and shed calls are told apart; wrk reports one latency distribution for all of them. Offered load
+is open-ish: many workers, each rate-limited (`-q`), so refused calls do not turn into a faster loop.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.procs import status_kib
+
+HEY_WORKERS = 128
+
+
+@dataclass(frozen=True)
+class Sample:
+    offset_s: float  # since the run started
+    latency_ms: float
+    status: int
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
+def summary(samples: Sequence[Sample]) -> dict[str, Any]:
+    latencies = [s.latency_ms for s in samples]
+    if not latencies:
+        return {"count": 0}
+    return {"count": len(latencies), "p50_ms": statistics.median(latencies), "p95_ms": _quantile(latencies, 0.95),
+            "p99_ms": _quantile(latencies, 0.99), "max_ms": max(latencies)}
+
+
+class Hey:
+    def __init__(self) -> None:
+        hey = shutil.which("hey")
+        if hey is None:
+            raise SystemExit("hey is not installed: `make system-deps` installs it (Debian package hey)")
+        self.hey = hey
+
+    def run(self, url: str, headers: dict[str, str], workers: int, seconds: float,
+            rate_per_worker: float | None = None) -> list[Sample]:
+        command = [self.hey, "-z", f"{seconds}s", "-c", str(workers), "-t", "10", "-o", "csv"]
+        if rate_per_worker is not None:
+            command += ["-q", f"{rate_per_worker:.2f}"]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        # The command line holds a token: it is never printed, and neither is hey's output on failure.
+        done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"hey failed (exit {done.returncode}) against {url}")
+        samples = []
+        for row in csv.DictReader(io.StringIO(done.stdout)):
+            try:
+                samples.append(Sample(float(row["offset"]), float(row["response-time"]) * 1000,
+                                      int(row["status-code"])))
+            except (KeyError, ValueError):
+                continue  # a request that got no response has no status: counted as failed below
+        return samples
+
+
+class RssTimeline:
+    """The gateway's VmRSS every 100 ms while the load runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.kib: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.kib.append(status_kib(self.pid, "VmRSS"))
+            except (OSError, KeyError):
+                return
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> RssTimeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def saturation(hey: Hey, url: str, headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """Closed-loop runs at growing concurrency until throughput stops growing: the saturating rate."""
+    points = []
+    for workers in (1, 2, 4, 8, 16, 32):
+        samples = hey.run(url, headers, workers, seconds)
+        ok = [s for s in samples if s.status == 200]
+        points.append({"workers": workers, "rps": len(ok) / seconds, **summary(ok)})
+    best = max(points, key=lambda p: p["rps"])
+    knee = next(p for p in points if p["rps"] >= 0.9 * best["rps"])
+    return {"points": points, "saturating_rps": best["rps"], "saturating_workers": knee["workers"]}
+
+
+def recovery_seconds(samples: Sequence[Sample], normal_p99_ms: float) -> float | None:
+    """From the end of the overload, how long until every later call is as fast as the unloaded p99 × 1.5."""
+    slow = [s for s in samples if s.status != 200 or s.latency_ms > 1.5 * normal_p99_ms]
+    if not slow:
+        return 0.0
+    last_slow = max(s.offset_s + s.latency_ms / 1000 for s in slow)
+    return last_slow if last_slow < max(s.offset_s for s in samples) else None
+
+
+def run(url: str, headers: dict[str, str], gateway_pid: int, seconds: float,
+        say: Callable[[str], None]) -> dict[str, Any]:
+    hey = Hey()
+    hey.run(url, headers, 4, 1)  # warm-up: connections, caches
+    unloaded = summary([s for s in hey.run(url, headers, 1, seconds) if s.status == 200])
+    say(f"overload: unloaded p50 {unloaded['p50_ms']:.2f} ms, p99 {unloaded['p99_ms']:.2f} ms")
+    saturated = saturation(hey, url, headers, max(1.0, seconds / 2))
+    workers = 4 * saturated["saturating_workers"]
+    say(f"overload: saturates at {saturated['saturating_rps']:.0f} req/s with {saturated['saturating_workers']} "
+        f"in flight; {workers} in flight for {seconds:.0f} s")
+    rss_before = status_kib(gateway_pid, "VmRSS")
+    with RssTimeline(gateway_pid) as rss:
+        loaded = hey.run(url, headers, workers, seconds)
+    after = hey.run(url, headers, 1, 3)
+    rss_after = status_kib(gateway_pid, "VmRSS")
+    admitted = [s for s in loaded if s.status == 200]
+    shed = [s for s in loaded if s.status == 503]
+    other = sorted({s.status for s in loaded} - {200, 503})
+    result = {
+        "unloaded": unloaded,
+        "saturation": saturated,
+        "workers": workers,
+        "seconds": seconds,
+        "achieved_rps": len(loaded) / seconds,
+        "admitted": summary(admitted),
+        "admitted_rps": len(admitted) / seconds,
+        "shed": summary(shed),
+        "other_statuses": {str(code): sum(1 for s in loaded if s.status == code) for code in other},
+        "admitted_p99_vs_unloaded_p99": summary(admitted).get("p99_ms", float("nan")) / unloaded["p99_ms"],
+        "gateway_rss_kib": {"before": rss_before, "peak": max(rss.kib, default=rss_before), "after": rss_after,
+                            "growth_kib": max(rss.kib, default=rss_before) - rss_before},
+        "after": summary([s for s in after if s.status == 200]),
+        "recovery_s": recovery_seconds(after, unloaded["p99_ms"]),
+    }
+    say(f"overload: admitted {len(admitted)} (p99 {result['admitted'].get('p99_ms', 0):.1f} ms, "
+        f"{result['admitted_p99_vs_unloaded_p99']:.2f}× unloaded), shed {len(shed)} "
+        f"(p99 {result['shed'].get('p99_ms', 0):.1f} ms), other {result['other_statuses']}, gateway RSS "
+        f"+{result['gateway_rss_kib']['growth_kib'] / 1024:.1f} MiB, recovered in {result['recovery_s']} s")
+    time.sleep(0.5)
+    return result
