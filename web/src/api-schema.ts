@@ -392,7 +392,10 @@ export interface operations {
     signup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -606,7 +609,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -820,7 +826,10 @@ export interface operations {
     refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1034,7 +1043,10 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1456,7 +1468,10 @@ export interface operations {
     deleteMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -1877,7 +1892,10 @@ export interface operations {
     createPicture: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
@@ -2302,7 +2320,10 @@ export interface operations {
     deletePicture: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key for this one logical call: retried with the same key, it is applied once and answered the same (per user, for 7 days). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description How the gateway reaches the service for this call. */
                 transport: "rest" | "grpc" | "events";
