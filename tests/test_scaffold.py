@@ -1,12 +1,15 @@
 """`trident new` and docs/tutorial.md, followed to the letter in a copy of the repository.
 
-The copy shares this checkout's .venv and web/dist (nothing is reinstalled) and is a git repository of its own,
-so the test can show what adding a service changed, and that nothing under internal/common did.
+The copy shares this checkout's .venv and web/node_modules (nothing is reinstalled), starts with a copy of its
+built web app, and is a git repository of its own, so the test can show what adding a service changed, and that
+nothing under internal/common did.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import base64
 import json
 import os
 import re
@@ -24,9 +27,12 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright.async_api import async_playwright, expect
 
 from tests.client import TRANSPORTS
 from tests.conftest import port_is_free
+from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, choose_transport
+from tests.images import png
 from tools import scaffold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +78,9 @@ def copy_repository(destination: Path) -> None:
             (destination / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / relative)
     (destination / ".venv").symlink_to(ROOT / ".venv")
-    (destination / "web" / "dist").symlink_to(ROOT / "web" / "dist")
+    # The web app's packages, which `make web` installed; its build is copied, as the tutorial builds it anew.
+    (destination / "web" / "node_modules").symlink_to(ROOT / "web" / "node_modules")
+    shutil.copytree(ROOT / "web" / "dist", destination / "web" / "dist")
     git(destination, "init", "-q")
     git(destination, "add", "-A")
     git(destination, "commit", "-q", "-m", "the repository before the new service")
@@ -96,6 +104,8 @@ def command_of(line: str) -> list[str]:
         return [sys.executable, "-m", "internal.cli", *words[1:]]
     if words == ["make", "proto"]:
         return ["make", "-o", "install", "proto"]  # the copy shares this checkout's .venv: never reinstall it
+    if words[:3] == ["npm", "--prefix", "web"]:
+        return words
     raise AssertionError(f"the tutorial runs {line!r}, which this test does not know how to run")
 
 
@@ -187,6 +197,10 @@ def test_the_tutorial_marks_its_steps_from_trident_new_on() -> None:
             "internal/services/comments/repository.py", "internal/services/comments/__init__.py"} <= written
     assert any(s.action == "write" and s.path.endswith(".sql") for s in steps)
     assert Step("run", "", ("make proto\n",)) in steps
+    assert {"web/src/components/Comments.tsx", "web/src/components/Comments.test.tsx"} <= written
+    assert [s.path for s in steps if s.action == "replace in" and s.path.startswith("web/")] == [
+        "web/src/picturePanels.ts"] * 2
+    assert Step("run", "", ("npm --prefix web test\nnpm --prefix web run build\n",)) in steps
 
 
 def test_a_new_service_is_appended_to_api_yml_with_every_comment_kept() -> None:
@@ -264,8 +278,11 @@ def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_trans
     print(f"\n`trident new comments` took {scaffolded:.1f} s; first successful call through the gateway, "
           "counted from `trident new`: " + ", ".join(f"{t} {s:.1f} s" for t, s in first_call.items()))
 
+    started = time.monotonic()
     for step in steps[1:]:
         apply(copy, step)
+    print(f"the tutorial's steps after `trident new` took {time.monotonic() - started:.0f} s (with `make proto` and "
+          "the web app's tests and build)")
     # With the contract documents' tests, which must now describe the comments service too.
     tested = subprocess.run([sys.executable, "-m", "pytest", "tests/test_comments.py", "tests/test_contract_docs.py",
                              "-q", "-p", "no:cacheprovider"],
@@ -286,3 +303,50 @@ def test_trident_new_then_the_tutorial_gives_a_comments_service_over_every_trans
     print(git(copy, "diff", "--stat"))
     assert "internal/services/comments/service.py" in changed and "configs/api.yml" in changed
     assert not [path for path in changed if path.startswith("internal/common/")], changed
+
+    # The web step as its reader sees it: the web app just built, in Chromium, against the system with comments.
+    started = time.monotonic()
+    system = System(copy, tmp_path / "state-tutorial", processes=6)
+    try:
+        status, signup = system.call("POST", "/rest/signup", {"username": "web_reader", "password": PASSWORD})
+        assert status == 201, signup
+        token = signup["access_token"]
+        status, picture = system.call("POST", "/rest/pictures",
+                                      {"title": "commented", "base64": base64.b64encode(png()).decode()}, token)
+        assert status == 201, picture
+        asyncio.run(comment_in_the_picture_view(system.gateway, "web_reader", picture["id"]))
+        status, listing = system.call("GET", f"/grpc/pictures/{picture['id']}/comments", token=token)
+        assert status == 200 and [c["text"] for c in listing["comments"]] == [WEB_COMMENT], listing
+    finally:
+        system.stop()
+    print(f"the system with comments, and a comment added in its picture view in Chromium: "
+          f"{time.monotonic() - started:.0f} s")
+
+
+PASSWORD = "correct-horse-42"
+WEB_COMMENT = "seen in the picture view"
+
+
+async def comment_in_the_picture_view(gateway: str, username: str, picture_id: str) -> None:
+    """Sign in, open the picture, comment on it over events, and see the comment again after a reload."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(base_url=gateway)).new_page()
+            await page.goto("/login")
+            await choose_transport(page, "events")
+            await page.get_by_label("Username or email").fill(username)
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_test_id("auth-submit").click()
+            await expect(page.get_by_test_id("gallery-page")).to_be_visible()
+            await page.goto(f"/pictures/{picture_id}")
+            panel = page.get_by_test_id("comments")
+            await expect(panel).to_contain_text("No comments yet.")
+            await panel.get_by_label("Your comment").fill(WEB_COMMENT)
+            await panel.get_by_role("button", name="Comment", exact=True).click()
+            await expect(panel.get_by_test_id("comments-list")).to_contain_text(WEB_COMMENT)
+            await expect(panel.get_by_label("Your comment")).to_have_value("")
+            await page.reload()
+            await expect(page.get_by_test_id("comments-list")).to_contain_text(WEB_COMMENT)
+        finally:
+            await browser.close()

@@ -453,10 +453,14 @@ async def test_reload_restarts_the_process_whose_handler_was_edited_and_it_answe
                     break
                 assert time.monotonic() < edited_at + 60, up.logs()[-3000:]
                 await asyncio.sleep(0.1)
-            print(f"\nthe edited handler answered {time.monotonic() - edited_at:.1f}s after the edit")
+            answered = {"rest": time.monotonic() - edited_at}
             for transport in ("grpc", "events"):
                 me = await gateway.request("GET", f"/{transport}/me", token=token)
                 assert (me.status, me.body["username"]) == (200, username.upper())
+                answered[transport] = time.monotonic() - edited_at
+            # Reported, not asserted (README states the number measured on a 2-core machine).
+            print("\nthe edited handler answered, counted from the edit: "
+                  + ", ".join(f"{t} {s:.2f} s" for t, s in answered.items()))
         restarts = {name: p["restarts"] for name, p in up.refresh()["processes"].items()}
         assert restarts == {"users": 1, "auth": 0, "pictures": 0, "analytics": 0, "gateway": 0}
         assert "restarting users (code changed)" in up.logs()
@@ -510,6 +514,40 @@ def test_a_process_that_keeps_crashing_is_restarted_with_doubling_back_off(tmp_p
     assert child.delay == 4.0 and all(wait <= 0.5 * 2 ** n for n, wait in delays)
     assert child.last_exit == 3
     supervisor.stop_all()
+
+
+def test_under_reload_a_process_starts_in_a_pre_warmed_interpreter_as_the_command_it_was_given(
+        tmp_path: Path) -> None:
+    (tmp_path / "reporter.py").write_text(
+        "import json, os, sys\n"
+        "report = {'argv': sys.argv[1:], 'own': os.environ.get('CHILD_ONLY'), 'pid': os.getpid(),\n"
+        "          'framework_imported_before': 'internal.common.runtime' in sys.modules}\n"
+        "with open('reports.jsonl', 'a') as out:\n"
+        "    out.write(json.dumps(report) + '\\n')\n"
+        "sys.exit(7)\n")
+    child = Child("reporter", [sys.executable, "-m", "reporter", "a", "b"], {**os.environ, "CHILD_ONLY": "yes"},
+                  tmp_path)
+    supervisor = Supervisor({"reporter": child}, keep_spare=True)
+    supervisor.start_all()
+    spares: list[int] = []
+    deadline = time.monotonic() + 60
+    try:
+        # It exits at once, so it is restarted after its back-off: by then a spare waits, and becomes it.
+        while child.restarts < 1 or child.running():
+            assert time.monotonic() < deadline, child.state()
+            supervisor.tick()
+            if supervisor.spare is not None and supervisor.spare.popen.pid not in spares:
+                spares.append(supervisor.spare.popen.pid)
+            time.sleep(0.02)
+    finally:
+        supervisor.stop_all()
+    reports = [json.loads(line) for line in (tmp_path / "reports.jsonl").read_text().splitlines()]
+    assert [r["argv"] for r in reports] == [["a", "b"], ["a", "b"]]
+    assert [r["own"] for r in reports] == ["yes", "yes"]
+    assert all(r["framework_imported_before"] for r in reports)
+    assert child.last_exit == 7
+    assert reports[1]["pid"] in spares  # the restart was the spare that had waited
+    assert supervisor.spare is None
 
 
 def test_reload_maps_an_edited_file_to_the_processes_that_run_it() -> None:

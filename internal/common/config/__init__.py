@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
     http_body_timeout_s: float = 30.0
     http_keepalive_timeout_s: float = 15.0
+    # A stopping process keeps the connections it accepted open this long, so that a request a keep-alive peer
+    # already sent on one is served, not cut off. `trident up --reload` shortens it: there a restart is for a
+    # developer waiting to see an edit, and a call lost in that instant is retried by hand.
+    http_drain_grace_s: float = 1.0
 
     log_level: str = "INFO"
     # Successful calls written to the access log while tracing is off (failures always are; with tracing on, all).

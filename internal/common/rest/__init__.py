@@ -227,11 +227,12 @@ class RestServer:
     """The process's HTTP listener (a ServerTransport)."""
 
     def __init__(self, app: web.Application, host: str, port: int, keepalive_timeout_s: float,
-                 drain_timeout_s: float = 10.0) -> None:
+                 drain_timeout_s: float = 10.0, grace_s: float = 1.0) -> None:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout_s,
                                      shutdown_timeout=drain_timeout_s)
         self._host = host
         self._port = port
+        self._grace_s = grace_s
 
     async def start(self) -> None:
         await self._runner.setup()
@@ -243,5 +244,5 @@ class RestServer:
             await site.stop()
         server = self._runner.server
         if server is not None and server.connections:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self._grace_s)
         await self._runner.cleanup()

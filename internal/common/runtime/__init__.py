@@ -219,7 +219,8 @@ class Process:
                 servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
             mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
-        servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s))
+        servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s,
+                                  grace_s=settings.http_drain_grace_s))
         return servers
 
     def _pipelines(self, service: str, handlers: Mapping[str, Handler],

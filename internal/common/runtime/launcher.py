@@ -34,7 +34,7 @@ from internal.common.config import PROJECT_ROOT
 from internal.common.runtime import Registry
 from internal.common.runtime.guard import GUARD_PATH, running, stop_postgres
 from internal.common.runtime.oneprocess import PROCESS_ENV
-from internal.common.runtime.supervisor import Child, Supervisor, log
+from internal.common.runtime.supervisor import WARM_MODULE, Child, Supervisor, log
 from internal.common.tracing.collector import TraceCollector, local_collector
 
 TOPIC_PARTITIONS = 3
@@ -49,6 +49,9 @@ DEV_REPLY_FETCH_MAX_WAIT_MS = 5
 # Where tools such as kcat find the development broker, whose own port the kernel picks on every start.
 DEV_BROKER_PORT = 9192
 DEV_CONSUMER_SESSION = {"KAFKA_SESSION_TIMEOUT_MS": "1500", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+# Under --reload a restart is a developer waiting for an edit to show: the old process keeps its accepted
+# connections open this briefly (1 s otherwise), enough for a request already on its way.
+RELOAD_DRAIN_GRACE = {"HTTP_DRAIN_GRACE_S": "0.1"}
 # The name of the one child of `--one-process`.
 ONE_PROCESS = "all"
 RELOADED_SUFFIXES = {".py", ".yml", ".yaml", ".proto", ".sql", ".env"}
@@ -210,7 +213,8 @@ def _is_trident_process(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"internal.cli" in cmdline and b"serve" in cmdline
+    # Under --reload every process runs inside a pre-warmed interpreter, named only by its module.
+    return (b"internal.cli" in cmdline and b"serve" in cmdline) or WARM_MODULE.encode() in cmdline
 
 
 def _postmaster_alive(pgdata: Path) -> bool:
@@ -240,6 +244,7 @@ class System:
     port_base: int
     host: str = "127.0.0.1"
     one_process: bool = False
+    reload: bool = False
     replicas: dict[str, int] = field(default_factory=dict)
     supervisor: Supervisor = field(default_factory=lambda: Supervisor({}))
     info: dict[str, Any] = field(default_factory=dict)
@@ -306,6 +311,9 @@ class System:
             for variable, value in DEV_CONSUMER_SESSION.items():
                 common.setdefault(variable, value)
             common.setdefault("KAFKA_REPLY_FETCH_MAX_WAIT_MS", str(DEV_REPLY_FETCH_MAX_WAIT_MS))
+        if self.reload:
+            for variable, value in RELOAD_DRAIN_GRACE.items():
+                common.setdefault(variable, value)
         for service in self.services:
             instances = self.ports.instances(service)
             common[f"PEERS__{service.upper()}__REST_URL"] = ",".join(
@@ -333,7 +341,8 @@ class System:
         else:
             children = [Child(name, [*serve, service_of(name)], {**common, **own[name]}, PROJECT_ROOT,
                               self.ports.of(name)) for name in self.processes]
-        self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.public)
+        # Under --reload a pre-warmed interpreter waits to become the next restarted process (warm.py).
+        self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.public, keep_spare=self.reload)
         self.supervisor.start_all()
         self._wait_ready()
         self.info = {
@@ -445,24 +454,46 @@ class System:
                 log(f"ignoring a restart of {name!r}: no such process")
         return names
 
-    def to_reload(self, paths: set[str]) -> list[str]:
-        """The processes whose code is among the changed paths: a change inside a service's own source directory
-        restarts that process; a change elsewhere under the registry's `watch` paths restarts all."""
+    def changed_code(self, paths: set[str]) -> tuple[set[str], bool]:
+        """Of the changed paths: the services whose own source directory changed, and whether code shared by
+        all (anything else under the registry's `watch` paths) changed."""
         sources = {s.name: s.source.resolve() for s in self.registry.services if s.source is not None}
-        names: set[str] = set()
+        owners: set[str] = set()
+        shared = False
         for path in paths:
             changed = Path(path).resolve()
             if changed.suffix not in RELOADED_SUFFIXES:
                 continue
             owner = next((name for name, source in sources.items() if changed.is_relative_to(source)), None)
-            if owner is None and not any(changed.is_relative_to(w.resolve()) for w in self.registry.watch):
-                continue
-            if self.one_process:
-                return [ONE_PROCESS]
-            if owner is None or (owner not in self.services and owner not in self.supervisor.children):
-                return list(self.supervisor.children)
-            names.add(owner)
-        return [n for n in self.supervisor.children if service_of(n) in names]
+            if owner is not None:
+                owners.add(owner)
+            elif any(changed.is_relative_to(w.resolve()) for w in self.registry.watch):
+                shared = True
+        return owners, shared
+
+    def to_reload(self, paths: set[str]) -> list[str]:
+        """The processes whose code is among the changed paths: a change inside a service's own source directory
+        restarts that process; a change elsewhere under the registry's `watch` paths restarts all."""
+        owners, shared = self.changed_code(paths)
+        if not owners and not shared:
+            return []
+        if self.one_process:
+            return [ONE_PROCESS]
+        # A service of the contract runs as one child or several (its replicas); a process that is not one (the
+        # gateway) as one child of its own name.
+        if shared or not owners <= {*self.services, *self.supervisor.children}:
+            return list(self.supervisor.children)
+        return [n for n in self.supervisor.children if service_of(n) in owners]
+
+    def reload_changed(self, paths: set[str]) -> None:
+        """Restart what runs the changed code (`trident up --reload`)."""
+        _, shared = self.changed_code(paths)
+        if shared:
+            # The spare imported the framework as it was; the restarts below start cold, and a new spare later.
+            self.supervisor.discard_spare()
+        changed = self.to_reload(paths)
+        if changed:
+            self.supervisor.restart(changed, "code changed")
 
     def stop(self) -> None:
         self.supervisor.stop_all()
@@ -548,11 +579,21 @@ def _drain(changes: queue.Queue[set[str]]) -> Iterator[set[str]]:
             return
 
 
+def _next_changes(changes: queue.Queue[set[str]], timeout: float) -> list[set[str]]:
+    """The batches of changed paths waiting, or the first to come within `timeout` (the supervision loop's pause,
+    so that an edit is acted on at once rather than at the next tick)."""
+    try:
+        first = changes.get(timeout=timeout)
+    except queue.Empty:
+        return []
+    return [first, *_drain(changes)]
+
+
 def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *, one_process: bool = False,
        reload: bool = False, replicas: str = "") -> int:
     try:
         services = [n for n in registry.names if n in registry.contract().services]
-        system = System(registry, state_dir, gateway_port, port_base, one_process=one_process,
+        system = System(registry, state_dir, gateway_port, port_base, one_process=one_process, reload=reload,
                         replicas=parse_replicas(replicas, services))
     except UpError as exc:
         print(f"trident up: {exc}", file=sys.stderr, flush=True)
@@ -577,18 +618,18 @@ def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *
             threading.Thread(target=watch_code, args=(changes, stop_watching), name="reload", daemon=True).start()
             log("--reload: a change in a service's own directory restarts that process; any other code, contract "
                 "or config change restarts every process")
+        edited: list[set[str]] = []
         while not system.interrupted:
             system.supervisor.tick()
             asked = system.control_requests()
             if asked:
                 system.supervisor.restart(asked, "asked by trident restart")
-            for paths in _drain(changes):
-                changed = system.to_reload(paths)
-                if changed:
-                    system.supervisor.restart(changed, "code changed")
+            for paths in edited:
+                system.reload_changed(paths)
             if system.supervisor.changed:
                 system.save()
-            time.sleep(0.1)
+            # While a process drains to be started again, its exit is noticed within 20 ms, not 100.
+            edited = _next_changes(changes, 0.02 if system.supervisor.restarting() else 0.1)
         print("Stopping: the gateway first, then the services, then Kafka and PostgreSQL…", flush=True)
         return 0
     except Interrupted:

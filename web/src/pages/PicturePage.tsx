@@ -5,6 +5,7 @@ import { CallInfo } from '../components/CallInfo';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { formatBytes, formatDate, formatType } from '../format';
 import { useBase64Blob, useImageBlob } from '../imageBlob';
+import { PICTURE_PANELS } from '../picturePanels';
 import { useSession } from '../session';
 
 function message(e: unknown): string {
@@ -151,6 +152,9 @@ export function PicturePage() {
               Delete…
             </button>
           </div>
+          {PICTURE_PANELS.map((Panel, i) => (
+            <Panel key={i} picture={pic} />
+          ))}
         </>
       ) : null}
       {confirming && pic ? (
