@@ -28,7 +28,8 @@ def fuzz(schema_url: str, base_url: str, token: str, max_examples: int, report: 
         "--seed", "20261121", "--request-timeout", "20", "--no-color",
         "--report", "junit", "--report-junit-path", str(report), *extra,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    # In the test's own directory: schemathesis keeps its example database (.schemathesis/) in the working one.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=report.parent)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     cases = sum(int(n) for n in re.findall(r"(\d+) generated", output))
