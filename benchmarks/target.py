@@ -49,7 +49,10 @@ def running_system(extra_env: dict[str, str] | None = None) -> Iterator[RunningS
         # One token serves the whole run, however long --rounds and --seconds make it.
         env = {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600),
                # The raw echo's topics: the development broker creates none on demand.
-               "KAFKA_DEV_EXTRA_TOPICS": "bench.echo.requests,bench.echo.replies", **(extra_env or {})}
+               "KAFKA_DEV_EXTRA_TOPICS": "bench.echo.requests,bench.echo.replies",
+               # The hop as a proxy: `make run` traces every call to its local collector (an OTel span costs
+               # ~0.1 ms to make and export here), which would be measured too.
+               "TRACES_COLLECTOR": "off", **(extra_env or {})}
         system = start_system(Path(state) / "state", extra_env=env)
         try:
             yield system
