@@ -113,13 +113,25 @@ def saturation(hey: Hey, url: str, headers: dict[str, str], seconds: float) -> d
     return {"points": points, "saturating_rps": best["rps"], "saturating_workers": knee["workers"]}
 
 
-def recovery_seconds(samples: Sequence[Sample], normal_p99_ms: float) -> float | None:
-    """From the end of the overload, how long until every later call is as fast as the unloaded p99 × 1.5."""
-    slow = [s for s in samples if s.status != 200 or s.latency_ms > 1.5 * normal_p99_ms]
-    if not slow:
-        return 0.0
-    last_slow = max(s.offset_s + s.latency_ms / 1000 for s in slow)
-    return last_slow if last_slow < max(s.offset_s for s in samples) else None
+def recovery_seconds(samples: Sequence[Sample], normal_p50_ms: float, window_s: float = 0.2) -> float | None:
+    """From the end of the overload, when latency is back to normal for good: the start of the first 200 ms
+    window from which every window's median (and status) is as good as unloaded (p50 within 1.5×)."""
+    if not samples:
+        return None
+    windows: dict[int, list[Sample]] = {}
+    for s in samples:
+        windows.setdefault(int(s.offset_s / window_s), []).append(s)
+    last = max(windows)
+
+    def normal(w: list[Sample]) -> bool:
+        return all(s.status == 200 for s in w) and statistics.median(s.latency_ms for s in w) <= 1.5 * normal_p50_ms
+
+    recovered_from = last + 1
+    for index in range(last, -1, -1):
+        if index in windows and not normal(windows[index]):
+            break
+        recovered_from = index
+    return None if recovered_from > last else recovered_from * window_s
 
 
 def run(url: str, headers: dict[str, str], gateway_pid: int, seconds: float,
@@ -154,7 +166,7 @@ def run(url: str, headers: dict[str, str], gateway_pid: int, seconds: float,
         "gateway_rss_kib": {"before": rss_before, "peak": max(rss.kib, default=rss_before), "after": rss_after,
                             "growth_kib": max(rss.kib, default=rss_before) - rss_before},
         "after": summary([s for s in after if s.status == 200]),
-        "recovery_s": recovery_seconds(after, unloaded["p99_ms"]),
+        "recovery_s": recovery_seconds(after, unloaded["p50_ms"]),
     }
     say(f"overload: admitted {len(admitted)} (p99 {result['admitted'].get('p99_ms', 0):.1f} ms, "
         f"{result['admitted_p99_vs_unloaded_p99']:.2f}× unloaded), shed {len(shed)} "
