@@ -262,13 +262,14 @@ def from_json(message_type: type[Message], data: Any) -> Message:
 def _decode_base64(text: str) -> bytes:
     """Standard or URL-safe base64, padding optional, whitespace ignored (as proto3 JSON reads it), decoded
     from the string's own buffer: binascii reads an ASCII str in place."""
+    if not text.isascii() or any(c in text for c in _ASCII_WHITESPACE):
+        text = "".join(text.split())  # what _is_base64 checked; a copy, but only for text with whitespace
     if "-" in text or "_" in text:
         text = text.translate(_URLSAFE_TO_STD)
-    length = len(text) - sum(text.count(c) for c in " \t\r\n")
-    missing = -length % 4
+    missing = -len(text) % 4
     try:
         return binascii.a2b_base64(text + "=" * missing if missing else text)
-    except binascii.Error:
+    except (binascii.Error, ValueError):
         raise InvalidArgument("invalid base64") from None
 
 
@@ -297,6 +298,7 @@ def _is_base64(text: str) -> bool:
 
 
 _URLSAFE_TO_STD = str.maketrans("-_", "+/")
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.split() splits on, below 128
 _STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
