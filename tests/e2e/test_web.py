@@ -10,6 +10,7 @@ Screenshots of each screen go to tests/e2e/artifacts/ (with measurements.json).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import struct
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import (
     Browser,
@@ -601,5 +603,46 @@ async def test_header_stays_one_row_at_every_width(browser: Browser, system: Any
             scroll = await page.evaluate("document.scrollingElement.scrollWidth")
             assert scroll <= width, f"at {width} px the page is {scroll} px wide"
             await assert_not_cut(page, ".app-header nav a, .transport-switch label, .menu-button")
+    finally:
+        await page.context.close()
+
+
+async def test_a_gallery_of_twenty_pictures_costs_under_a_tenth_of_their_bytes(
+        browser: Browser, system: Any, web_dist: Path) -> None:
+    """A full first page of the gallery: twenty thumbnails, no originals, no token in any URL."""
+    page = await new_page(browser, system.gateway_url, "desktop")
+    traffic = Traffic()
+    traffic.attach(page)
+    try:
+        async with page.expect_response(re.compile(r"/rest/signup$")) as signed:
+            await sign_up(page, "rest", unique_username("twenty"))
+        token = (await (await signed.value).json())["access_token"]
+        originals = [photo(1200 - 12 * i, 900 + 8 * i, quality=85) for i in range(20)]
+        async with aiohttp.ClientSession() as http:
+            for i, data in enumerate(originals):
+                async with http.post(f"{system.gateway_url}/rest/pictures",
+                                     json={"title": f"photo {i}", "base64": base64.b64encode(data).decode()},
+                                     headers={"Authorization": f"Bearer {token}"}) as created:
+                    assert created.status == 201, await created.text()
+        await page.get_by_role("button", name="Reload").click()  # the gallery, open since sign-up, fetches again
+        await expect(page.get_by_test_id("gallery-item")).to_have_count(20)
+        # Thumbnails load as their tiles come into view: scroll down until all twenty have (bounded).
+        for _ in range(20):
+            loaded = await page.locator("[data-testid=gallery-item] img").evaluate_all(
+                "imgs => imgs.filter((i) => i.complete && i.naturalWidth > 0).length")
+            if loaded == 20:
+                break
+            await page.mouse.wheel(0, 600)
+            await page.wait_for_timeout(250)
+        await wait_images_loaded(page, "[data-testid=gallery-item] img", 20)
+        await page.wait_for_load_state("networkidle")
+        thumbs = {u: n for u, n in traffic.images.items() if u.endswith("/thumbnail")}
+        assert len(thumbs) == 20, f"expected twenty thumbnails, got {len(thumbs)}"
+        assert not [u for u in traffic.images if u.endswith("/raw")], "the gallery fetched an original"
+        original_bytes = sum(len(b) for b in originals)
+        gallery_bytes = sum(thumbs.values())
+        record_measurement("gallery-bytes-20-pictures", {"thumbnails": gallery_bytes, "originals": original_bytes})
+        assert gallery_bytes * 10 < original_bytes, f"thumbnails {gallery_bytes} B vs originals {original_bytes} B"
+        traffic.assert_no_token_in_urls()
     finally:
         await page.context.close()
