@@ -2,8 +2,8 @@
 
 Runs as its own process (`python -m benchmarks.counter BOOTSTRAP TOPIC FETCH_WAIT_MS MARKER COUNT TIMEOUT_S`)
 so it competes for the CPU as another service would, not inside the publisher's event loop. Prints
-`ready` once positioned at the end of every partition, then one JSON line: how many records carrying
-MARKER it saw, and the wall-clock time (time.time()) of the last one.
+`ready` once positioned at the end of every partition, then one JSON line: how many occurrences of
+MARKER (call logs) it saw, and the wall-clock time (time.time()) of the last one.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ async def count(bootstrap: str, topic: str, fetch_wait_ms: int, marker: bytes, e
         while seen < expected and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
             for records in batches.values():
-                hits = sum(1 for r in records if marker in (r.value or b""))
+                hits = sum((r.value or b"").count(marker) for r in records)
                 if hits:
                     seen += hits
                     last = time.time()

@@ -166,7 +166,8 @@ def markdown(r: dict[str, Any]) -> str:
     ratio = a["stored_per_s"] / a["raw_consumed_per_s"] if a["raw_consumed_per_s"] else 0.0
     lines += [
         "",
-        f"## Analytics ingestion ({a['records']:,} call logs published straight to the `analytics` topic)",
+        f"## Analytics ingestion ({a['records']:,} call logs published straight to the `analytics` topic, "
+        f"{a.get('logs_per_record', 1)} to a record as the gateway's emitter sends them)",
         "",
         "| published/s | stored/s | raw aiokafka consume/s, live beside it | stored ÷ raw | raw, as a backlog |",
         "|---:|---:|---:|---:|---:|",

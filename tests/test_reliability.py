@@ -27,6 +27,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from api.gen import analytics_pb2
 from internal.common import mq
 from internal.common.mq import deadletters
 from internal.common.mq.devbroker import DevBroker
@@ -126,7 +127,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     broker = DevBroker()
     try:
         dsns = {}
-        for name in ("users", "pictures", "probe"):
+        for name in ("users", "pictures", "analytics", "probe"):
             pg.psql(f"CREATE DATABASE {name};")
             dsns[name] = pg.get_uri(name)
         broker.create_topics(mq.system_topics(CONTRACT, "results"), partitions=3)
@@ -138,6 +139,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         commands = {
             "users": [sys.executable, "-m", "internal.cli", "serve", "users"],
             "pictures": [sys.executable, "-m", "internal.cli", "serve", "pictures"],
+            "analytics": [sys.executable, "-m", "internal.cli", "serve", "analytics"],
             "probe": [sys.executable, "-m", "tests.reliability_probe"],
         }
         for name, argv in commands.items():
@@ -558,3 +560,89 @@ async def test_a_picture_request_delivered_twice_stores_one_picture_and_answers_
     assert [mq.header(a.headers, mq.STATUS) for a in answers] == ["OK", "OK"], [a.value for a in answers]
     assert json.loads(answers[0].value)["id"] == json.loads(answers[1].value)["id"]
     assert await pictures_of(cluster, user_id) == 1
+
+
+def call_logs_record(marker: str, count: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """What the gateway's call-log emitter sends: `count` logs in one LogData record, with a correlation id."""
+    logs = analytics_pb2.CallLogs(logs=[
+        analytics_pb2.CallLog(transport="rest", service="pictures", method="GetPicture", status=200, latency_ms=1.5,
+                              request_id=f"{marker}-{i}") for i in range(count)])
+    headers = [(mq.EVENT, b"logdata"), (mq.CORRELATION_ID, uuid.uuid4().hex.encode()), (mq.REPLY_TO, b""),
+               (mq.CONTENT_TYPE, mq.PROTOBUF.encode()), ("authorization", bearer("gateway").encode())]
+    return logs.SerializeToString(), headers
+
+
+async def call_logs_stored(cluster: Cluster, marker: str) -> int:
+    return int(await query(cluster.dsns["analytics"], "SELECT count(*) FROM call_logs WHERE request_id LIKE $1",
+                           f"{marker}-%"))
+
+
+async def test_call_logs_delivered_twice_are_stored_once(cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    analytics = cluster.nodes["analytics"]
+    marker = f"twice-{uuid.uuid4().hex[:8]}"
+    value, headers = call_logs_record(marker, 40)
+    redelivered = await metric(analytics, "trident_kafka_redelivered_total")
+    for _ in range(2):  # the second delivery of the same record, as after a crash before the offset commit
+        await kafka.send_and_wait("analytics", value, headers=headers)
+
+    async def second_recognised() -> bool:
+        return await metric(analytics, "trident_kafka_redelivered_total") > redelivered
+
+    await eventually(second_recognised, what="analytics recognised the second delivery")
+    assert await call_logs_stored(cluster, marker) == 40
+
+
+async def test_call_logs_are_acknowledged_only_once_stored_and_survive_a_killed_analytics(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    analytics, dsn = cluster.nodes["analytics"], cluster.dsns["analytics"]
+    marker = f"killed-{uuid.uuid4().hex[:8]}"
+    lock = await asyncpg.connect(dsn)
+    try:
+        # Hold analytics at its COPY: the record is being stored, its transaction open, its offset not committed.
+        lock_tx = lock.transaction()
+        await lock_tx.start()
+        await lock.execute("LOCK TABLE call_logs IN SHARE ROW EXCLUSIVE MODE")
+        for index in range(3):
+            value, headers = call_logs_record(f"{marker}-{index}", 25)
+            await kafka.send_and_wait("analytics", value, headers=headers)
+
+        async def waiting_on_the_lock() -> bool:
+            return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                            " AND relation = 'call_logs'::regclass"))
+
+        await eventually(waiting_on_the_lock, what="analytics blocked at its COPY")
+        analytics.kill9()
+        await lock_tx.commit()
+    finally:
+        await lock.close()
+    assert await call_logs_stored(cluster, marker) == 0
+    analytics.start()
+    await asyncio.to_thread(analytics.wait_ready, 120)
+
+    async def all_stored() -> bool:
+        return await call_logs_stored(cluster, marker) >= 75
+
+    await eventually(all_stored, what="the 75 call logs stored after the restart")
+    await asyncio.sleep(1)  # nothing more arrives: each record stored once
+    assert await call_logs_stored(cluster, marker) == 75
+
+
+async def test_a_call_log_record_without_logs_is_refused_and_the_next_one_is_stored(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    analytics = cluster.nodes["analytics"]
+    marker = f"bad-{uuid.uuid4().hex[:8]}"
+    refused = await metric(analytics, "trident_server_errors_total")
+    empty, headers = call_logs_record(marker, 0)
+    await kafka.send_and_wait("analytics", empty, headers=headers)
+
+    async def was_refused() -> bool:
+        return await metric(analytics, "trident_server_errors_total") > refused
+
+    await eventually(was_refused, what="the empty record refused")
+    value, headers = call_logs_record(marker, 5)  # the consumer goes on
+    await kafka.send_and_wait("analytics", value, headers=headers)
+
+    async def stored() -> bool:
+        return await call_logs_stored(cluster, marker) == 5
+
+    await eventually(stored, what="the next record stored")

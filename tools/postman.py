@@ -494,7 +494,7 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
     GrpcExample(
         "analytics",
         "LogData",
-        {
+        {"logs": [{
             "transport": "grpc",
             "service": "pictures",
             "method": "getPicture",
@@ -503,8 +503,8 @@ GRPC_EXAMPLES: tuple[GrpcExample, ...] = (
             "user_id": EXAMPLE_USER_ID,
             "time": "2025-01-01T12:00:00Z",
             "request_id": "0123456789abcdef0123456789abcdef",
-        },
-        "Records one call log: for the gateway only (PERMISSION_DENIED with a user's token).",
+        }]},
+        "Records call logs: for the gateway only (PERMISSION_DENIED with a user's token).",
     ),
     GrpcExample(
         "analytics",

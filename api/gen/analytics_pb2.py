@@ -27,7 +27,7 @@ from api.gen import rules_pb2 as rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x61nalytics.proto\x12\x14trident.analytics.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x0brules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n\x07\x43\x61llLog\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12\x10\n\x08trace_id\x18\t \x01(\t\"\xa3\x01\n\x0eGetLogsRequest\x12\x18\n\x05limit\x18\x01 \x01(\x05\x42\t\xea\xe0\x18\x05(\x00\x30\xf4\x03\x12+\n\ttransport\x18\x02 \x01(\tB\x18\xea\xe0\x18\x14:\x04rest:\x04grpc:\x06\x65vents\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\tCallStats\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x05 \x01(\x05\x12\x0e\n\x06p50_ms\x18\x06 \x01(\x01\x12\x0e\n\x06p95_ms\x18\x07 \x01(\x01\"n\n\nTimeBucket\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x04 \x01(\x05\"\x9e\x02\n\x0fGetLogsResponse\x12+\n\x04logs\x18\x01 \x03(\x0b\x32\x1d.trident.analytics.v1.CallLog\x12.\n\x05stats\x18\x02 \x03(\x0b\x32\x1f.trident.analytics.v1.CallStats\x12\x31\n\x07\x62uckets\x18\x03 \x03(\x0b\x32 .trident.analytics.v1.TimeBucket\x12\r\n\x05total\x18\x04 \x01(\x05\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x62ucket_seconds\x18\x07 \x01(\x05\"9\n\x0fGetTraceRequest\x12&\n\x08trace_id\x18\x01 \x01(\tB\x14\xea\xe0\x18\x10\"\x0e^[0-9a-f]{32}$\"\x9e\x02\n\x04Span\x12\x0f\n\x07span_id\x18\x01 \x01(\t\x12\x16\n\x0eparent_span_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x10\n\x08start_ms\x18\x06 \x01(\x01\x12\x13\n\x0b\x64uration_ms\x18\x07 \x01(\x01\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x16\n\x0estatus_message\x18\t \x01(\t\x12>\n\nattributes\x18\n \x03(\x0b\x32*.trident.analytics.v1.Span.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x05Trace\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12)\n\x05spans\x18\x02 \x03(\x0b\x32\x1a.trident.analytics.v1.Span\x12\x0e\n\x06ui_url\x18\x03 \x01(\t\x12)\n\x05start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xff\x01\n\tAnalytics\x12@\n\x07LogData\x12\x1d.trident.analytics.v1.CallLog\x1a\x16.google.protobuf.Empty\x12[\n\x07GetLogs\x12$.trident.analytics.v1.GetLogsRequest\x1a%.trident.analytics.v1.GetLogsResponse\"\x03\x90\x02\x01\x12S\n\x08GetTrace\x12%.trident.analytics.v1.GetTraceRequest\x1a\x1b.trident.analytics.v1.Trace\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0f\x61nalytics.proto\x12\x14trident.analytics.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x0brules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n\x07\x43\x61llLog\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\x05\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12(\n\x04time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x08 \x01(\t\x12\x10\n\x08trace_id\x18\t \x01(\t\"7\n\x08\x43\x61llLogs\x12+\n\x04logs\x18\x01 \x03(\x0b\x32\x1d.trident.analytics.v1.CallLog\"\xa3\x01\n\x0eGetLogsRequest\x12\x18\n\x05limit\x18\x01 \x01(\x05\x42\t\xea\xe0\x18\x05(\x00\x30\xf4\x03\x12+\n\ttransport\x18\x02 \x01(\tB\x18\xea\xe0\x18\x14:\x04rest:\x04grpc:\x06\x65vents\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\tCallStats\x12\x11\n\ttransport\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x05 \x01(\x05\x12\x0e\n\x06p50_ms\x18\x06 \x01(\x01\x12\x0e\n\x06p95_ms\x18\x07 \x01(\x01\"n\n\nTimeBucket\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttransport\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x13\n\x0b\x65rror_count\x18\x04 \x01(\x05\"\x9e\x02\n\x0fGetLogsResponse\x12+\n\x04logs\x18\x01 \x03(\x0b\x32\x1d.trident.analytics.v1.CallLog\x12.\n\x05stats\x18\x02 \x03(\x0b\x32\x1f.trident.analytics.v1.CallStats\x12\x31\n\x07\x62uckets\x18\x03 \x03(\x0b\x32 .trident.analytics.v1.TimeBucket\x12\r\n\x05total\x18\x04 \x01(\x05\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x62ucket_seconds\x18\x07 \x01(\x05\"9\n\x0fGetTraceRequest\x12&\n\x08trace_id\x18\x01 \x01(\tB\x14\xea\xe0\x18\x10\"\x0e^[0-9a-f]{32}$\"\x9e\x02\n\x04Span\x12\x0f\n\x07span_id\x18\x01 \x01(\t\x12\x16\n\x0eparent_span_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x10\n\x08start_ms\x18\x06 \x01(\x01\x12\x13\n\x0b\x64uration_ms\x18\x07 \x01(\x01\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x16\n\x0estatus_message\x18\t \x01(\t\x12>\n\nattributes\x18\n \x03(\x0b\x32*.trident.analytics.v1.Span.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x05Trace\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12)\n\x05spans\x18\x02 \x03(\x0b\x32\x1a.trident.analytics.v1.Span\x12\x0e\n\x06ui_url\x18\x03 \x01(\t\x12)\n\x05start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x80\x02\n\tAnalytics\x12\x41\n\x07LogData\x12\x1e.trident.analytics.v1.CallLogs\x1a\x16.google.protobuf.Empty\x12[\n\x07GetLogs\x12$.trident.analytics.v1.GetLogsRequest\x1a%.trident.analytics.v1.GetLogsResponse\"\x03\x90\x02\x01\x12S\n\x08GetTrace\x12%.trident.analytics.v1.GetTraceRequest\x1a\x1b.trident.analytics.v1.Trace\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,22 +48,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYTICS'].methods_by_name['GetTrace']._serialized_options = b'\220\002\001'
   _globals['_CALLLOG']._serialized_start=117
   _globals['_CALLLOG']._serialized_end=311
-  _globals['_GETLOGSREQUEST']._serialized_start=314
-  _globals['_GETLOGSREQUEST']._serialized_end=477
-  _globals['_CALLSTATS']._serialized_start=480
-  _globals['_CALLSTATS']._serialized_end=611
-  _globals['_TIMEBUCKET']._serialized_start=613
-  _globals['_TIMEBUCKET']._serialized_end=723
-  _globals['_GETLOGSRESPONSE']._serialized_start=726
-  _globals['_GETLOGSRESPONSE']._serialized_end=1012
-  _globals['_GETTRACEREQUEST']._serialized_start=1014
-  _globals['_GETTRACEREQUEST']._serialized_end=1071
-  _globals['_SPAN']._serialized_start=1074
-  _globals['_SPAN']._serialized_end=1360
-  _globals['_SPAN_ATTRIBUTESENTRY']._serialized_start=1311
-  _globals['_SPAN_ATTRIBUTESENTRY']._serialized_end=1360
-  _globals['_TRACE']._serialized_start=1362
-  _globals['_TRACE']._serialized_end=1489
-  _globals['_ANALYTICS']._serialized_start=1492
-  _globals['_ANALYTICS']._serialized_end=1747
+  _globals['_CALLLOGS']._serialized_start=313
+  _globals['_CALLLOGS']._serialized_end=368
+  _globals['_GETLOGSREQUEST']._serialized_start=371
+  _globals['_GETLOGSREQUEST']._serialized_end=534
+  _globals['_CALLSTATS']._serialized_start=537
+  _globals['_CALLSTATS']._serialized_end=668
+  _globals['_TIMEBUCKET']._serialized_start=670
+  _globals['_TIMEBUCKET']._serialized_end=780
+  _globals['_GETLOGSRESPONSE']._serialized_start=783
+  _globals['_GETLOGSRESPONSE']._serialized_end=1069
+  _globals['_GETTRACEREQUEST']._serialized_start=1071
+  _globals['_GETTRACEREQUEST']._serialized_end=1128
+  _globals['_SPAN']._serialized_start=1131
+  _globals['_SPAN']._serialized_end=1417
+  _globals['_SPAN_ATTRIBUTESENTRY']._serialized_start=1368
+  _globals['_SPAN_ATTRIBUTESENTRY']._serialized_end=1417
+  _globals['_TRACE']._serialized_start=1419
+  _globals['_TRACE']._serialized_end=1546
+  _globals['_ANALYTICS']._serialized_start=1549
+  _globals['_ANALYTICS']._serialized_end=1805
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,12 @@ class CallLog(_message.Message):
     trace_id: str
     def __init__(self, transport: _Optional[str] = ..., service: _Optional[str] = ..., method: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., user_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ...) -> None: ...
 
+class CallLogs(_message.Message):
+    __slots__ = ("logs",)
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    logs: _containers.RepeatedCompositeFieldContainer[CallLog]
+    def __init__(self, logs: _Optional[_Iterable[_Union[CallLog, _Mapping]]] = ...) -> None: ...
+
 class GetLogsRequest(_message.Message):
     __slots__ = ("limit", "transport", "service", "method", "since")
     LIMIT_FIELD_NUMBER: _ClassVar[int]

@@ -83,7 +83,7 @@ class AnalyticsClient(ServiceClient):
 
     SERVICE = "analytics"
 
-    async def log_data(self, request: analytics_pb2.CallLog, ctx: CallContext) -> empty_pb2.Empty:
+    async def log_data(self, request: analytics_pb2.CallLogs, ctx: CallContext) -> empty_pb2.Empty:
         return await self._call("LogData", request, ctx, empty_pb2.Empty)
 
     async def get_logs(self, request: analytics_pb2.GetLogsRequest, ctx: CallContext) -> analytics_pb2.GetLogsResponse:

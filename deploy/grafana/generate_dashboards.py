@@ -178,11 +178,11 @@ def service_board(service: str) -> Board:
         b.panel("Call p95 latency by transport", [(quantile(0.95, CLI_LAT, "target, transport", **s), "p95 {{target}} {{transport}}")], "s", width=8)
     if service == "analytics":
         b.row("Call-log ingestion")
-        b.panel("Call logs stored", [(rate_by("trident_analytics_logs_stored_total", "service", **s), "stored/s")], "ops", width=8)
-        b.panel("Call-log buffer size", [("max by (service) (trident_analytics_buffer_size{service=\"analytics\"})", "buffered")], "short", width=8)
-        b.panel("Call logs dropped (buffer full)",
-                [(f'sum(rate(trident_analytics_buffer_dropped_total{{service="analytics"}}[{W}])) or vector(0)', "dropped/s")], "ops", width=8,
-                description="0 unless the buffer overflowed.")
+        b.panel("Call logs stored", [(rate_by("trident_analytics_logs_stored_total", "service", **s), "stored/s")], "ops", width=12,
+                description="Counted as each record's COPY commits; the record is acknowledged only after it.")
+        b.panel("Call-log records waiting (analytics topic lag)",
+                [('sum(trident_kafka_consumer_lag{service="analytics", topic="analytics"}) or vector(0)', "records")], "short", width=12,
+                description="Records of call logs (up to CALL_LOG_BATCH_SIZE each) not yet stored.")
     b.row("Kafka and process")
     b.panel("Kafka consumer lag by topic and partition",
             [(f'max by (topic, partition) (trident_kafka_consumer_lag{{service="{service}"}})', "{{topic}}/{{partition}}")], "short", width=8)

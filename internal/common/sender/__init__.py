@@ -97,10 +97,14 @@ class Sender:
         return dispatch
 
     async def notify(self, service: str, method: str, request: Message, ctx: CallContext | None = None) -> None:
-        """Send a request as an event that wants no reply (e.g. the gateway's call logs to analytics)."""
+        """Send a request as an event that wants no reply (e.g. the gateway's call logs to analytics).
+
+        It carries a correlation id all the same: a service with a database applies it once however often it is
+        delivered (the id keys its processed-message record).
+        """
         binding = self.contract.service(service).method(method)
         headers: mq.Headers = [(mq.EVENT, binding.event.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
-                               (mq.REPLY_TO, b"")]
+                               (mq.REPLY_TO, b""), (mq.CORRELATION_ID, uuid.uuid4().hex.encode())]
         await self._send(binding.service, request, headers, ctx)
 
     async def publish(self, topic: str, message: Message, ctx: CallContext | None = None) -> None:

@@ -1,25 +1,22 @@
-"""Analytics: call logs buffered and stored in batches; recent logs and per-method aggregates."""
+"""Analytics: call logs stored a record at a time with COPY; recent logs and per-method aggregates."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import analytics_pb2 as pb
-from internal.common import metrics
-from internal.common.errors import InvalidArgument, NotFound, ResourceExhausted
-from internal.common.logger import logger
+from internal.common.errors import InvalidArgument, NotFound
 from internal.common.service import CallContext
 from internal.common.tracing.collector import SpanView, read_trace
 from internal.services.analytics.repository import BucketRow, CallLogRepository, LogRow
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
+MAX_LOGS_PER_CALL = 1000
 BUCKETS_TARGET = 60
 # Bucket widths a person reads at a glance; beyond a day, whole days.
 _ROUND_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -45,6 +42,18 @@ def _since(req: pb.GetLogsRequest) -> datetime:
         return req.since.ToDatetime(tzinfo=UTC)
     except (ValueError, OverflowError):
         raise InvalidArgument("since is not a valid time") from None
+
+
+def _row(log: pb.CallLog, index: int) -> LogRow:
+    if not (log.transport and log.service and log.method):
+        raise InvalidArgument(f"logs[{index}]: transport, service and method are required")
+    try:
+        when = log.time.ToDatetime(tzinfo=UTC) if log.HasField("time") else datetime.now(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"logs[{index}]: time is not a valid time") from None
+    trace_id = log.trace_id if _TRACE_ID.fullmatch(log.trace_id) else ""
+    return LogRow(when, log.transport, log.service, log.method, log.status, log.latency_ms, log.user_id,
+                  log.request_id, trace_id)
 
 
 def _timestamp(when: datetime) -> Timestamp:
@@ -95,33 +104,22 @@ def _dense_buckets(rows: list[BucketRow], since: datetime, until: datetime, widt
 
 
 class AnalyticsService:
-    def __init__(
-        self, repository: CallLogRepository, buffer_size: int, batch_size: int, flush_interval_s: float,
-        traces_collector_url: str = "", traces_ui_url: str = "",
-    ) -> None:
+    def __init__(self, repository: CallLogRepository, traces_collector_url: str = "", traces_ui_url: str = "") -> None:
         self._repo = repository
         self._collector_url = traces_collector_url
         self._ui_url = traces_ui_url
-        self._buffer: asyncio.Queue[LogRow] = asyncio.Queue(maxsize=buffer_size)
-        self._batch_size = batch_size
-        self._interval = flush_interval_s
-        self._task: asyncio.Task[None] | None = None
 
-    async def log_data(self, req: pb.CallLog, ctx: CallContext) -> Empty:
+    async def log_data(self, req: pb.CallLogs, ctx: CallContext) -> Empty:
+        """Stores the gateway's call logs with one COPY, before the record that carried them is acknowledged.
+
+        Over Kafka the COPY commits with the record's processed-message entry (the events server's unit of work):
+        a redelivered record stores nothing twice, and a crash before the commit loses nothing acknowledged.
+        """
         ctx.require_caller("gateway")  # call logs are the gateway's account of calls, nobody else's
-        if not (req.transport and req.service and req.method):
-            raise InvalidArgument("transport, service and method are required")
-        when = req.time.ToDatetime(tzinfo=UTC) if req.HasField("time") else datetime.now(UTC)
-        trace_id = req.trace_id if _TRACE_ID.fullmatch(req.trace_id) else ""
-        row = LogRow(
-            when, req.transport, req.service, req.method, req.status, req.latency_ms, req.user_id, req.request_id,
-            trace_id,
-        )
-        try:
-            self._buffer.put_nowait(row)
-        except asyncio.QueueFull:
-            metrics.ANALYTICS_BUFFER_DROPS.labels("analytics").inc()
-            raise ResourceExhausted("the analytics buffer is full") from None
+        if not 0 < len(req.logs) <= MAX_LOGS_PER_CALL:
+            raise InvalidArgument(f"logs must hold 1 to {MAX_LOGS_PER_CALL} call logs")
+        rows = [_row(log, index) for index, log in enumerate(req.logs)]
+        await self._repo.insert_many(rows)
         return Empty()
 
     async def get_logs(self, req: pb.GetLogsRequest, ctx: CallContext) -> pb.GetLogsResponse:
@@ -183,36 +181,3 @@ class AnalyticsService:
         trace = trace_of(req.trace_id, spans or [])
         trace.ui_url = self._ui_url.replace("{trace_id}", req.trace_id)
         return trace
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._flush_loop(), name="analytics-flush")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-        await self._flush()
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self._flush()
-            except Exception:
-                logger.exception("could not store call logs; will retry")
-
-    async def _flush(self) -> None:
-        while not self._buffer.empty():
-            batch: list[LogRow] = []
-            while len(batch) < self._batch_size and not self._buffer.empty():
-                batch.append(self._buffer.get_nowait())
-            metrics.ANALYTICS_BUFFER_SIZE.labels("analytics").set(self._buffer.qsize())
-            try:
-                await self._repo.insert_many(batch)
-            except Exception:
-                for row in batch:  # keep them for the next flush while there is room
-                    with suppress(asyncio.QueueFull):
-                        self._buffer.put_nowait(row)
-                raise
-            metrics.ANALYTICS_STORED.labels("analytics").inc(len(batch))

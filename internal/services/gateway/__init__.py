@@ -34,6 +34,9 @@ class GatewaySettings(Settings):
     # Without AUTH_PUBLIC_KEY (see Settings) the gateway asks the auth service for its public key.
     web_dist_dir: Path = PROJECT_ROOT / "web" / "dist"
     call_log_buffer_size: int = 10_000
+    # Call logs go to analytics in batches: up to this many per Kafka record, after waiting this long for company.
+    call_log_batch_size: int = 500
+    call_log_linger_ms: int = 50
     # Attempts per client address (429 RESOURCE_EXHAUSTED with Retry-After beyond them).
     login_per_address_limit: int = 60
     login_per_address_window_s: float = 60.0
@@ -46,7 +49,8 @@ async def build(runtime: Runtime) -> ServiceSpec:
     assert isinstance(settings, GatewaySettings)
     contract = runtime.contract
     authenticator = Authenticator(runtime.identities)
-    emitter = CallLogEmitter(runtime.sender, settings.call_log_buffer_size)
+    emitter = CallLogEmitter(runtime.sender, settings.call_log_buffer_size, settings.call_log_batch_size,
+                             settings.call_log_linger_ms / 1000)
     limits = AddressLimits({
         "login": RateLimiter(settings.login_per_address_limit, settings.login_per_address_window_s),
         "signup": RateLimiter(settings.signup_per_address_limit, settings.signup_per_address_window_s),

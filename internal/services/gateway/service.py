@@ -84,15 +84,18 @@ def render_thumbnail(thumbnail: Message) -> RawResponse:
 
 
 class CallLogEmitter:
-    """Sends one call-log event per API call to analytics without slowing the call.
+    """Sends the call logs of API calls to analytics without slowing the calls.
 
-    A bounded buffer drained in the background; when it is full the log is dropped and counted.
+    A bounded buffer drained in the background: the first log waits up to `linger_s` for others to join it, then
+    they go as one `LogData` event of up to `batch_size` logs (one Kafka record, one COPY in analytics). At rest it
+    sleeps on the empty buffer. When the buffer is full a log is dropped and counted.
     """
 
-    def __init__(self, sender: Sender, buffer_size: int, batch_size: int = 256) -> None:
+    def __init__(self, sender: Sender, buffer_size: int, batch_size: int = 500, linger_s: float = 0.05) -> None:
         self._sender = sender
         self._queue: asyncio.Queue[analytics_pb2.CallLog] = asyncio.Queue(maxsize=buffer_size)
         self._batch_size = batch_size
+        self._linger_s = linger_s
         self._task: asyncio.Task[None] | None = None
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:
@@ -141,16 +144,17 @@ class CallLogEmitter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = analytics_pb2.CallLogs(logs=[await self._queue.get()])
+            if self._queue.qsize() < self._batch_size - 1:
+                await asyncio.sleep(self._linger_s)
+            while len(batch.logs) < self._batch_size and not self._queue.empty():
+                batch.logs.append(self._queue.get_nowait())
             metrics.ANALYTICS_BUFFER_SIZE.labels("gateway").set(self._queue.qsize())
-            results = await asyncio.gather(*(self._sender.notify("analytics", "LogData", log) for log in batch),
-                                           return_exceptions=True)
-            for _ in batch:
-                self._queue.task_done()
-            failures = [r for r in results if isinstance(r, BaseException)]
-            if failures:
-                metrics.ANALYTICS_BUFFER_DROPS.labels("gateway").inc(len(failures))
-                logger.warning("could not send {} call logs: {}", len(failures), failures[0])
-
+            try:
+                await self._sender.notify("analytics", "LogData", batch)
+            except Exception as exc:
+                metrics.ANALYTICS_BUFFER_DROPS.labels("gateway").inc(len(batch.logs))
+                logger.warning("could not send {} call logs: {}", len(batch.logs), exc)
+            finally:
+                for _ in batch.logs:
+                    self._queue.task_done()
