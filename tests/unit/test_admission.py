@@ -69,3 +69,43 @@ async def test_a_loop_that_stays_behind_sheds_new_calls_then_recovers() -> None:
     # Nothing in flight: no probe runs at rest, and the next call is admitted.
     assert admission.in_flight == 0
     assert await serving(None, CallContext(transport="rest")) == "served"
+
+
+async def test_refused_calls_cost_no_span_or_log_line_each_only_a_periodic_warning() -> None:
+    from loguru import logger
+
+    from internal.common.pipeline import chain, edge_stack, sample_access_log
+
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    sample_access_log(1.0)  # every served call logged: only the refused ones must be missing
+    try:
+        admission = Admission(limit=1)
+        admission._LOG_EVERY_S = 0.05  # the report interval, shortened for the test
+        release = asyncio.Event()
+
+        async def slow(request: object, ctx: CallContext) -> str:
+            await release.wait()
+            return "done"
+
+        edge = Operation(side="edge", process="gateway", service="pictures", method="GetPicture")
+        handle = chain(edge_stack(admission), edge, slow)
+        running = asyncio.ensure_future(handle(None, CallContext(transport="rest")))
+        await asyncio.sleep(0)
+        for _ in range(30):
+            with pytest.raises(Unavailable):
+                await handle(None, CallContext(transport="rest"))
+        reports = [line for line in lines if "refusing calls" in line]
+        assert len(reports) == 1 and "1 refused since the last report" in reports[0]
+        await asyncio.sleep(0.06)
+        with pytest.raises(Unavailable):
+            await handle(None, CallContext(transport="rest"))
+        reports = [line for line in lines if "refusing calls" in line]
+        assert len(reports) == 2 and "30 refused since the last report" in reports[1]
+        release.set()
+        assert await running == "done"
+        served = [line for line in lines if line.startswith("served")]
+        assert served == ["served pictures.GetPicture OK"]  # one line for the one call served, none per refusal
+    finally:
+        logger.remove(sink)
+        sample_access_log(1.0)

@@ -302,6 +302,7 @@ class Admission:
     # Calls always admitted while shedding: progress, and a fresh lag measurement.
     _MIN_ADMITTED = 2
     _PROBE_S = 0.005
+    _LOG_EVERY_S = 10.0
 
     def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1) -> None:
         self.limit = limit
@@ -312,6 +313,8 @@ class Admission:
         self.shedding = False
         self._above_since: float | None = None
         self._probe: asyncio.Task[None] | None = None
+        self._shed_unlogged = 0
+        self._shed_logged_at = -self._LOG_EVERY_S
 
     def admit(self) -> str | None:
         """Why a new call is refused now, or None when it may go ahead."""
@@ -320,6 +323,16 @@ class Admission:
         if self.shedding and self.in_flight >= self._MIN_ADMITTED:
             return f"overloaded (its calls wait {self.lag_s * 1000:.0f} ms for the CPU)"
         return None
+
+    def _log_shed(self, process: str, reason: str) -> None:
+        self._shed_unlogged += 1
+        now = time.monotonic()
+        if now - self._shed_logged_at >= self._LOG_EVERY_S:
+            logger.warning("{} is refusing calls, {}: {} refused since the last report (reported at most every "
+                           "{:.0f} s; trident_shed_requests_total counts each)", process, reason, self._shed_unlogged,
+                           self._LOG_EVERY_S)
+            self._shed_unlogged = 0
+            self._shed_logged_at = now
 
     def _watch(self) -> None:
         if self.lag_target_s > 0 and self._probe is None:
@@ -347,10 +360,15 @@ class Admission:
             self.lag_s = 0.0
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:
+        """Refusing must cost far less than serving, or an overload is spent refusing: a refused call is
+        counted (metrics) but gets no span and no access-log line of its own, only a WARNING at most every
+        `_LOG_EVERY_S` saying how many were refused and why."""
+
         async def handle(request: Any, ctx: CallContext) -> Any:
             refused = self.admit()
             if refused is not None:
                 metrics.SHED.labels(op.process, ctx.transport, op.method).inc()
+                self._log_shed(op.process, refused)
                 raise Unavailable(f"{op.process} is {refused}; try again", retry_after=1)
             self.in_flight += 1
             self._watch()
@@ -414,7 +432,7 @@ def applied_once(pool: asyncpg.Pool | None, response_types: Mapping[str, type[Me
 
 
 def server_stack(identities: Identities, admission: Admission, once: Middleware | None = None) -> list[Middleware]:
-    return [traced, measured, admission.middleware, logged, recovered, identified(identities), validated,
+    return [measured, admission.middleware, traced, logged, recovered, identified(identities), validated,
             *([once] if once is not None else []), deadline]
 
 
@@ -424,4 +442,4 @@ def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]
 
 def edge_stack(admission: Admission, extra: Sequence[Middleware] = ()) -> list[Middleware]:
     """The public edge: as a server, plus what the application adds (authentication, call logs)."""
-    return [traced, measured, admission.middleware, logged, recovered, *extra]
+    return [measured, admission.middleware, traced, logged, recovered, *extra]
