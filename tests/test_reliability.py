@@ -9,8 +9,10 @@ ones) and kill a service with SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,11 +29,11 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from api.gen import analytics_pb2
+from api.gen import analytics_pb2, auth_pb2
 from internal.common import mq
 from internal.common.mq import deadletters
 from internal.common.mq.devbroker import DevBroker
-from internal.common.tokens import InternalTokens
+from internal.common.tokens import InternalTokens, generate_private_key_pem
 from internal.services.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +129,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     broker = DevBroker()
     try:
         dsns = {}
-        for name in ("users", "pictures", "analytics", "probe"):
+        for name in ("users", "pictures", "analytics", "auth", "probe"):
             pg.psql(f"CREATE DATABASE {name};")
             dsns[name] = pg.get_uri(name)
         broker.create_topics(mq.system_topics(CONTRACT, "results"), partitions=3)
@@ -135,11 +137,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "PEERS__", "DATABASE_"))}
         base.update({"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "KAFKA_FETCH_MAX_WAIT_MS": "5",
                      "KAFKA_RETRY_BACKOFF_MS": "50", "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1",
-                     "HOST": "127.0.0.1", "INTERNAL_TOKEN_KEY": INTERNAL_TOKEN_KEY})
+                     "HOST": "127.0.0.1", "INTERNAL_TOKEN_KEY": INTERNAL_TOKEN_KEY,
+                     "AUTH_PRIVATE_KEY": generate_private_key_pem()})
         commands = {
             "users": [sys.executable, "-m", "internal.cli", "serve", "users"],
             "pictures": [sys.executable, "-m", "internal.cli", "serve", "pictures"],
             "analytics": [sys.executable, "-m", "internal.cli", "serve", "analytics"],
+            "auth": [sys.executable, "-m", "internal.cli", "serve", "auth"],
             "probe": [sys.executable, "-m", "tests.reliability_probe"],
         }
         for name, argv in commands.items():
@@ -646,3 +650,44 @@ async def test_a_call_log_record_without_logs_is_refused_and_the_next_one_is_sto
         return await call_logs_stored(cluster, marker) == 5
 
     await eventually(stored, what="the next record stored")
+
+
+async def test_a_logout_while_kafka_is_down_is_acknowledged_and_the_revocation_goes_out_once_it_is_back(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    auth, dsn = cluster.nodes["auth"], cluster.dsns["auth"]
+    refresh_token, user_id, session_id = secrets.token_urlsafe(32), uuid.uuid4(), uuid.uuid4()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
+                           " VALUES ($1, $2, 'someone', now() + interval '1 hour', $3)",
+                           hashlib.sha256(refresh_token.encode()).digest(), user_id, session_id)
+    finally:
+        await conn.close()
+    revocations = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
+                                   fetch_max_wait_ms=20)
+    await revocations.start()
+    try:
+        await mq.assign_from_end(revocations, kafka, "session.revoked")
+        cluster.broker.set_down()
+        try:
+            async with aiohttp.ClientSession() as session, session.post(
+                    auth.url + "/logout", json={"refresh_token": refresh_token},
+                    headers={"Authorization": bearer("gateway", str(user_id), "someone")}) as response:
+                assert response.status == 204, await response.text()
+            pending = await query(dsn, "SELECT count(*) FROM outbox WHERE topic = 'session.revoked'"
+                                       " AND sent_at IS NULL")
+            assert pending >= 1  # kept, with the revocation, until Kafka takes it
+            assert await query(dsn, "SELECT revoked_at IS NOT NULL FROM refresh_tokens WHERE family_id = $1",
+                               session_id)
+        finally:
+            cluster.broker.set_up()
+        found = None
+        async with asyncio.timeout(90):
+            async for record in revocations:
+                event = auth_pb2.SessionRevoked.FromString(record.value)
+                if event.session_id == str(session_id):
+                    found = event
+                    break
+        assert found is not None and found.user_id == str(user_id)
+    finally:
+        await revocations.stop()

@@ -234,6 +234,21 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Any]:
         await tx.end(commit=committed)
 
 
+@asynccontextmanager
+async def standalone_transaction(pool: asyncpg.Pool) -> AsyncIterator[Any]:
+    """A transaction of its own, outside the current unit of work: it commits whatever becomes of the unit.
+
+    For what must hold whatever the call answers, e.g. revoking a session whose refresh token was reused, while
+    the call itself fails (and so rolls its unit back)."""
+    unit_token, tx_token = _unit.set(None), _tx.set(None)
+    try:
+        async with transaction(pool) as conn:
+            yield conn
+    finally:
+        _tx.reset(tx_token)
+        _unit.reset(unit_token)
+
+
 def after_commit(pool: asyncpg.Pool, callback: Callable[[], None]) -> None:
     """Run `callback` once the current transaction or unit on `pool` commits (at once when there is none)."""
     unit, tx = _unit.get(), _tx.get()

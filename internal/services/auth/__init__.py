@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from api.gen.clients import UsersClient
 from internal.common.config import Settings
+from internal.common.outbox import Outbox
 from internal.common.ratelimit import RateLimiter
 from internal.common.runtime import Runtime, ServiceDef
 from internal.common.service import ServiceSpec, Subscription
@@ -40,7 +41,7 @@ async def build(runtime: Runtime) -> ServiceSpec:
         TokenSigner(private_pem, settings.access_token_ttl_seconds), TokenVerifier(public_pem),
         public_pem, settings.refresh_token_ttl_seconds,
         RateLimiter(settings.login_failures_limit, settings.login_failures_window_s),
-        runtime.sender.publish,
+        Outbox(runtime.pool, runtime.contract).publish,
     )
     return ServiceSpec(implementation=service,
                        subscriptions=[Subscription("user.deleted", service.on_user_deleted)])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -26,8 +28,18 @@ class Reused:
 
 
 class RefreshTokenRepository:
+    """Writes join the current transaction or unit of work, if any (`internal.common.db`)."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """Several writes (and the outbox's events) that commit together."""
+        return db.transaction(self._pool)
+
+    def standalone_transaction(self) -> AbstractAsyncContextManager[Any]:
+        """Writes that commit even when the call then fails (outside the unit of work of a consumed request)."""
+        return db.standalone_transaction(self._pool)
 
     async def store(self, token_hash: bytes, user_id: str, username: str, expires_at: datetime,
                     family_id: uuid.UUID) -> None:
@@ -42,7 +54,7 @@ class RefreshTokenRepository:
 
         None when the token is unknown or expired.
         """
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with db.transaction(self._pool) as conn:
             row = await conn.fetchrow(
                 "SELECT user_id, username, family_id, revoked_at FROM refresh_tokens"
                 " WHERE token_hash = $1 AND expires_at > now() FOR UPDATE",
@@ -60,12 +72,13 @@ class RefreshTokenRepository:
 
     async def end_session(self, token_hash: bytes) -> Session | None:
         """Revoke every token of the family `token_hash` belongs to; None when the token is unknown."""
-        row = await self._pool.fetchrow(
-            "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now())"
-            " WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)"
-            " RETURNING user_id, username, family_id",
-            token_hash,
-        )
+        async with db.connection(self._pool) as conn:
+            row = await conn.fetchrow(
+                "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now())"
+                " WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)"
+                " RETURNING user_id, username, family_id",
+                token_hash,
+            )
         return Session(row["user_id"], row["username"], row["family_id"]) if row else None
 
     async def revoke_all(self, user_id: uuid.UUID) -> int:

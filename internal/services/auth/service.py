@@ -63,10 +63,13 @@ class AuthService:
     async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:
         if not req.refresh_token:
             raise InvalidArgument("refresh_token is required")
-        traded = await self._repo.trade(_hash(req.refresh_token))
+        # The trade commits whatever the answer: a reused token's session stays revoked though the call fails.
+        async with self._repo.standalone_transaction():
+            traded = await self._repo.trade(_hash(req.refresh_token))
+            if isinstance(traded, Reused):
+                # Used twice: someone else has a copy. The session ends for both, access tokens included.
+                await self._session_ended(traded.session, ctx)
         if isinstance(traded, Reused):
-            # Used twice: someone else has a copy. The session ends for both, access tokens included.
-            await self._session_ended(traded.session, ctx)
             raise Unauthenticated("this refresh token was already used: the session has ended, sign in again")
         if traded is None:
             raise Unauthenticated("invalid or expired refresh token")
@@ -75,12 +78,15 @@ class AuthService:
     async def logout(self, req: pb.LogoutRequest, ctx: CallContext) -> Empty:
         if not req.refresh_token:
             raise InvalidArgument("refresh_token is required")
-        session = await self._repo.end_session(_hash(req.refresh_token))
-        if session is not None:  # logging out twice is not an error
-            await self._session_ended(session, ctx)
+        async with self._repo.transaction():
+            session = await self._repo.end_session(_hash(req.refresh_token))
+            if session is not None:  # logging out twice is not an error
+                await self._session_ended(session, ctx)
         return Empty()
 
     async def _session_ended(self, session: Session, ctx: CallContext) -> None:
+        """`session.revoked`, written to the outbox with the revocation: the gateways and services learn it even
+        when Kafka is down at the moment of the logout (the relay sends it once Kafka is back)."""
         event = pb.SessionRevoked(session_id=str(session.family_id), user_id=str(session.user_id))
         await self._publish(SESSION_REVOKED_TOPIC, event, ctx)
 
