@@ -6,6 +6,8 @@ import asyncio
 import base64
 from pathlib import Path
 
+import pytest
+
 from tests.client import TRANSPORTS, GatewayClient
 from tests.conftest import RunningSystem
 from tests.images import png
@@ -33,12 +35,13 @@ async def test_logout_ends_the_sessions_access_tokens_at_once_on_every_transport
     assert (await gateway.request("GET", "/rest/me", token=second.body["access_token"])).status == 200
 
 
-async def test_a_reused_refresh_token_ends_the_whole_session(gateway: GatewayClient) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_reused_refresh_token_ends_the_whole_session(gateway: GatewayClient, transport: str) -> None:
     _, signup = await gateway.signup("rest", password="long-enough")
     traded = await gateway.request("POST", "/rest/refresh", {"refresh_token": signup.body["refresh_token"]})
     assert traded.status == 200
-    # The first token again: someone else has a copy.
-    reuse = await gateway.request("POST", "/grpc/refresh", {"refresh_token": signup.body["refresh_token"]})
+    # The first token again: someone else has a copy. The call fails, and the revocation it made stays.
+    reuse = await gateway.request("POST", f"/{transport}/refresh", {"refresh_token": signup.body["refresh_token"]})
     assert (reuse.status, reuse.error_code) == (401, "UNAUTHENTICATED")
     newer = await gateway.request("POST", "/events/refresh", {"refresh_token": traded.body["refresh_token"]})
     assert (newer.status, newer.error_code) == (401, "UNAUTHENTICATED")
