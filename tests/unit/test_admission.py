@@ -109,3 +109,14 @@ async def test_refused_calls_cost_no_span_or_log_line_each_only_a_periodic_warni
     finally:
         logger.remove(sink)
         sample_access_log(1.0)
+
+
+def test_an_evolved_call_context_changes_only_what_it_names_and_refuses_unknown_fields() -> None:
+    ctx = CallContext(transport="rest", user_id="u1", credentials="token", deadline=123.0)
+    evolved = ctx.evolve(user_id="u2", credentials="")
+    assert (evolved.user_id, evolved.credentials, evolved.deadline, evolved.request_id) == \
+        ("u2", "", 123.0, ctx.request_id)
+    assert (ctx.user_id, ctx.credentials) == ("u1", "token")  # the original is untouched
+    assert evolved == CallContext(**{**ctx.__dict__, "user_id": "u2", "credentials": ""})
+    with pytest.raises(TypeError):
+        ctx.evolve(user="u3")

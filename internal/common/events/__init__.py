@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -81,7 +81,7 @@ def published_event(internal: InternalTokens, topic: Topic, headers: mq.Headers,
     if claims.caller not in topic.publishers:
         raise PermissionDenied(f"{claims.caller} may not publish {topic.name} (publishers: "
                                f"{', '.join(topic.publishers)})")
-    return replace(ctx, user_id=claims.user_id, username=claims.username, caller=claims.caller,
+    return ctx.evolve(user_id=claims.user_id, username=claims.username, caller=claims.caller,
                    session_id=claims.session_id)
 
 

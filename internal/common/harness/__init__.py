@@ -13,7 +13,6 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import replace
 from urllib.parse import unquote
 
 from google.protobuf import json_format
@@ -135,4 +134,4 @@ class _Events:
 
 def with_user(ctx: CallContext, user_id: str, username: str = "") -> CallContext:
     """`ctx` as if the gateway had authenticated `user_id`."""
-    return replace(ctx, user_id=user_id, username=username)
+    return ctx.evolve(user_id=user_id, username=username)

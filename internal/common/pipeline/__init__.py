@@ -12,7 +12,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
@@ -98,6 +98,19 @@ def measured(op: Operation, next_: Handler) -> Handler:
         labels = (op.process,)
         requests, errors, latency = metrics.SERVER_REQUESTS, metrics.SERVER_ERRORS, metrics.SERVER_LATENCY
 
+    # The labelled series of this operation, found once (`labels()` costs more than the increment itself).
+    series: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+
+    def of(transport: str, code: str) -> tuple[Any, Any, Any]:
+        found = series.get((transport, code))
+        if found is None:
+            found = series[(transport, code)] = (
+                requests.labels(*labels, transport, op.method, code),
+                errors.labels(*labels, transport, op.method, code) if code != "OK" else None,
+                latency.labels(*labels, transport, op.method),
+            )
+        return found
+
     async def handle(request: Any, ctx: CallContext) -> Any:
         started = time.perf_counter()
         failure: BaseException | None = None
@@ -107,11 +120,11 @@ def measured(op: Operation, next_: Handler) -> Handler:
             failure = exc
             raise
         finally:
-            code = outcome(failure)
-            requests.labels(*labels, ctx.transport, op.method, code).inc()
-            if failure is not None:
-                errors.labels(*labels, ctx.transport, op.method, code).inc()
-            latency.labels(*labels, ctx.transport, op.method).observe(time.perf_counter() - started)
+            count, error, duration = of(ctx.transport, outcome(failure))
+            count.inc()
+            if error is not None:
+                error.inc()
+            duration.observe(time.perf_counter() - started)
 
     return handle
 
@@ -267,7 +280,7 @@ def identified(identities: Identities) -> Middleware:
             if not ctx.credentials:
                 raise Unauthenticated("this call needs a bearer token: a user's access token, or an internal token")
             claims = identities.verify(ctx.credentials)
-            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+            return await next_(request, ctx.evolve(user_id=claims.user_id, username=claims.username,
                                                 caller=claims.caller, session_id=claims.session_id))
 
         return handle
@@ -281,7 +294,7 @@ def credentialed(internal: InternalTokens) -> Middleware:
     def middleware(op: Operation, next_: Handler) -> Handler:
         async def handle(request: Any, ctx: CallContext) -> Any:
             token = internal.mint(ctx.user_id, ctx.username, ctx.session_id)
-            return await next_(request, replace(ctx, credentials=token))
+            return await next_(request, ctx.evolve(credentials=token))
 
         return handle
 
@@ -394,7 +407,7 @@ def applied_once(pool: asyncpg.Pool | None, response_types: Mapping[str, type[Me
     def middleware(op: Operation, next_: Handler) -> Handler:
         if pool is None or op.idempotent:
             async def one_hop(request: Any, ctx: CallContext) -> Any:
-                return await next_(request, replace(ctx, idempotency_key="") if ctx.idempotency_key else ctx)
+                return await next_(request, ctx.evolve(idempotency_key="") if ctx.idempotency_key else ctx)
 
             return one_hop
         response_type = response_types[op.method]
@@ -405,7 +418,7 @@ def applied_once(pool: asyncpg.Pool | None, response_types: Mapping[str, type[Me
                 return await next_(request, ctx)
             if not _IDEMPOTENCY_KEY.fullmatch(key):
                 raise InvalidArgument("an idempotency key is 1 to 200 printable ASCII characters without spaces")
-            ctx = replace(ctx, idempotency_key="")
+            ctx = ctx.evolve(idempotency_key="")
             unit = db.Unit(pool, f"key:{ctx.caller}:{ctx.user_id}:{key}", f"{op.service}.{op.method}")
             previous = await unit.previous()
             if previous is None:

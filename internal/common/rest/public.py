@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ def authenticated(authenticate: Authenticate) -> Middleware:
             if not ctx.credentials:
                 raise Unauthenticated("missing bearer token")
             claims = authenticate(ctx.credentials)
-            return await next_(request, replace(ctx, user_id=claims.user_id, username=claims.username,
+            return await next_(request, ctx.evolve(user_id=claims.user_id, username=claims.username,
                                                 session_id=claims.session_id))
 
         return handle
@@ -107,7 +107,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
         started = time.perf_counter()
         ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
-        ctx = replace(ctx, credentials=bearer(request.headers.get("Authorization", "")),
+        ctx = ctx.evolve(credentials=bearer(request.headers.get("Authorization", "")),
                       client_address=request.remote or "")
         try:
             result = await pipeline(request, ctx)

@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,7 +105,7 @@ def with_credentials(token: str) -> Middleware:
 
     def middleware(op: Operation, next_: Handler) -> Handler:
         async def handle(request: Any, ctx: CallContext) -> Any:
-            return await next_(request, replace(ctx, credentials=token))
+            return await next_(request, ctx.evolve(credentials=token))
 
         return handle
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import ClassVar, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -80,7 +79,7 @@ class Sender:
             pipeline = chain(self._middlewares, operation, self._dispatcher(binding))
             self._pipelines[(service, method)] = pipeline
         if transport is not None and transport != ctx.transport:
-            ctx = replace(ctx, transport=transport)
+            ctx = ctx.evolve(transport=transport)
         response: Message = await pipeline(request, ctx)
         return response
 
@@ -119,7 +118,7 @@ class Sender:
         token = self._internal.mint_event(topic, event_id, value, ctx.user_id, ctx.username, ctx.session_id)
         headers: mq.Headers = [(mq.EVENT, topic.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
                                (mq.REPLY_TO, b""), (mq.EVENT_ID, event_id.encode())]
-        headers.extend((k, v.encode()) for k, v in replace(ctx, credentials=token).to_metadata().items()
+        headers.extend((k, v.encode()) for k, v in ctx.evolve(credentials=token).to_metadata().items()
                        if k != DEADLINE)
         if self._producer is None:
             raise Unavailable("Kafka is not configured")
@@ -131,7 +130,7 @@ class Sender:
             raise Unavailable("Kafka is not configured")
         # Events carry this process's identity (and the user's it is sent for), like calls do.
         ctx = ctx or CallContext(transport="events")
-        ctx = replace(ctx, credentials=self._internal.mint(ctx.user_id, ctx.username, ctx.session_id))
+        ctx = ctx.evolve(credentials=self._internal.mint(ctx.user_id, ctx.username, ctx.session_id))
         headers.extend((k, v.encode()) for k, v in ctx.to_metadata().items())
         await mq.publish(self._producer, topic, message.SerializeToString(), headers, key=None,
                          record_max_bytes=self.settings.kafka_record_max_bytes, service=self.settings.service_name)

@@ -55,6 +55,7 @@ class RestClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=256, limit_per_host=128, keepalive_timeout=30),
+                cookie_jar=aiohttp.DummyCookieJar(),  # calls between services carry no cookies: skip the jar
             )
         return self._session
 

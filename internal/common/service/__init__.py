@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import time
 import typing
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from google.protobuf.message import Message
@@ -30,12 +30,17 @@ IDEMPOTENCY_KEY = "idempotency-key"
 PROPAGATED = (REQUEST_ID, AUTHORIZATION, DEADLINE, IDEMPOTENCY_KEY, "traceparent", "tracestate")
 
 
+def new_request_id() -> str:
+    """32 random hex digits (what uuid4().hex gives, at a quarter of its cost: one per call at the edge)."""
+    return os.urandom(16).hex()
+
+
 @dataclass(frozen=True)
 class CallContext:
     """Who is calling, over what, until when; built by the transport adapter that received the call."""
 
     transport: str
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=lambda: new_request_id())
     deadline: float | None = None  # Unix epoch seconds
     user_id: str = ""
     username: str = ""
@@ -60,12 +65,22 @@ class CallContext:
             deadline = min(deadline or float("inf"), time.time() + timeout)
         return cls(
             transport=transport,
-            request_id=metadata.get(REQUEST_ID) or uuid.uuid4().hex,
+            request_id=metadata.get(REQUEST_ID) or new_request_id(),
             deadline=deadline,
             trace_headers={k: metadata[k] for k in ("traceparent", "tracestate") if k in metadata},
             credentials=bearer(metadata.get(AUTHORIZATION, "")),
             idempotency_key=metadata.get(IDEMPOTENCY_KEY, ""),
         )
+
+    def evolve(self, **changes: Any) -> CallContext:
+        """This context with some fields changed: `dataclasses.replace` at a quarter of its cost (several times a
+        hop), by copying the fields rather than running `__init__` again."""
+        if not changes.keys() <= _FIELDS:
+            raise TypeError(f"CallContext has no field {sorted(changes.keys() - _FIELDS)}")
+        evolved = object.__new__(CallContext)
+        evolved.__dict__.update(self.__dict__)
+        evolved.__dict__.update(changes)
+        return evolved
 
     def to_metadata(self) -> dict[str, str]:
         """The metadata of an outgoing call made on behalf of this one (trace context injected)."""
@@ -84,7 +99,7 @@ class CallContext:
         deadline = time.time() + seconds
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
-        return replace(self, deadline=deadline)
+        return self.evolve(deadline=deadline)
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.time()
@@ -104,6 +119,9 @@ class CallContext:
         if self.caller not in processes:
             raise PermissionDenied("this method is only for " + ", ".join(processes))
         return self.caller
+
+
+_FIELDS = frozenset(f.name for f in fields(CallContext))
 
 
 def bearer(value: str) -> str:

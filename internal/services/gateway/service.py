@@ -114,8 +114,8 @@ class CallLogEmitter:
                 status = exc.http_status
                 raise
             finally:
-                when = Timestamp()
-                when.GetCurrentTime()
+                now = time.time_ns()
+                when = Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
                 self.record(analytics_pb2.CallLog(
                     transport=ctx.transport, service=op.service, method=op.method, status=status,
                     latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id, time=when,
