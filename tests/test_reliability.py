@@ -316,8 +316,9 @@ async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_consumers
     letters = await dead_letters(
         cluster, "user.deleted",
         lambda d: d.value == poison and d.reason(mq.DLQ_OFFSET) == str(sent.offset)
-        and d.reason(mq.DLQ_PARTITION) == str(sent.partition), count=2)
-    assert {d.reason(mq.DLQ_CONSUMER) for d in letters} == {"pictures.user.deleted", "probe.user.deleted"}
+        and d.reason(mq.DLQ_PARTITION) == str(sent.partition), count=3)
+    assert {d.reason(mq.DLQ_CONSUMER) for d in letters} == \
+        {"pictures.user.deleted", "auth.user.deleted", "probe.user.deleted"}
     for letter in letters:
         assert letter.reason(mq.DLQ_ERROR_CODE) == "INVALID_ARGUMENT"
         assert "malformed JSON" in letter.reason(mq.DLQ_ERROR_MESSAGE)
@@ -325,7 +326,7 @@ async def test_a_poison_event_is_dead_lettered_with_its_reason_and_the_consumers
         assert letter.reason(mq.DLQ_ATTEMPTS) == "1"
     unsigned = await dead_letters(
         cluster, "user.deleted",
-        lambda d: d.value == forged and d.reason(mq.DLQ_OFFSET) == str(forged_sent.offset), count=2)
+        lambda d: d.value == forged and d.reason(mq.DLQ_OFFSET) == str(forged_sent.offset), count=3)
     assert {d.reason(mq.DLQ_ERROR_CODE) for d in unsigned} == {"UNAUTHENTICATED"}
     assert await pictures_of(cluster, victim) == 1
 

@@ -120,3 +120,27 @@ def test_an_evolved_call_context_changes_only_what_it_names_and_refuses_unknown_
     assert evolved == CallContext(**{**ctx.__dict__, "user_id": "u2", "credentials": ""})
     with pytest.raises(TypeError):
         ctx.evolve(user="u3")
+
+
+def test_the_window_shrinks_with_a_standing_lag_and_grows_back_one_call_at_a_time() -> None:
+    admission = Admission(limit=100, lag_target_s=0.010, lag_interval_s=0.1)
+    admission.in_flight = 80
+    admission.adjust(0.040, now=0.0)  # above the target, but not yet for an interval: a burst is absorbed
+    assert admission.window == 100 and admission.admit() is None
+    admission.adjust(0.040, now=0.1)  # a standing queue: the calls in flight × target ÷ lag
+    assert admission.window == 20
+    assert "admitting 20 at a time" in (admission.admit() or "")
+    admission.adjust(0.040, now=0.15)  # at most once per interval
+    assert admission.window == 20
+    admission.adjust(0.500, now=0.2)  # never below a quarter in one step
+    assert admission.window == 5
+    for step in range(10):
+        admission.adjust(0.500, now=0.3 + step * 0.1)
+    assert admission.window == 2  # always a few admitted: progress, and fresh measurements
+    for step in range(3):  # under the target while the window is what holds calls back: one more each time
+        admission.in_flight = admission.window
+        admission.adjust(0.002, now=2.0 + step * 0.01)
+    assert admission.window == 5
+    admission.in_flight = 1  # the window does not hold anything back: it stays
+    admission.adjust(0.002, now=2.1)
+    assert admission.window == 5 and admission.admit() is None

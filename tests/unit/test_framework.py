@@ -279,3 +279,18 @@ async def test_middlewares_wrap_in_the_order_they_are_listed() -> None:
     pipeline = chain([named("outer"), named("inner")], Operation("server", "p", "p", "M"), handler)
     assert await pipeline(None, CallContext(transport="rest")) == "done"
     assert seen == ["outer>", "inner>", "handler", "<inner", "<outer"]
+
+
+def test_control_characters_are_found_in_every_kind_of_text_field_and_named() -> None:
+    from api.gen import analytics_pb2, pictures_pb2
+    from internal.common.pipeline import _control_characters
+
+    clean = analytics_pb2.CallLogs(logs=[analytics_pb2.CallLog(transport="rest", service="s", method="m\tx\r\n")] * 3)
+    assert _control_characters(clean) == ""  # tab, newline and carriage return are text
+    assert _control_characters(pictures_pb2.CreatePictureRequest(title="a\x00b")) == "title"
+    nested = analytics_pb2.CallLogs(logs=[analytics_pb2.CallLog(method="ok"), analytics_pb2.CallLog(user_id="\x1b[2J")])
+    assert _control_characters(nested) == "logs.user_id"
+    trace = analytics_pb2.Trace(spans=[analytics_pb2.Span(name="ok", attributes={"k": "v\x7f"})])
+    assert _control_characters(trace) == "spans.attributes"
+    assert _control_characters(analytics_pb2.Trace(spans=[analytics_pb2.Span(attributes={"k\x01": "v"})])) == \
+        "spans.attributes"

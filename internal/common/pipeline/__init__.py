@@ -8,6 +8,7 @@ returns a handler. The stacks of the three sides are listed in `server_stack`, `
 from __future__ import annotations
 
 import asyncio
+import operator
 import random
 import re
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -239,18 +241,62 @@ def retried(attempts: int = 3, backoff_s: float = 0.05) -> Middleware:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class _TextFields:
+    """Where a message type keeps text: its string fields, and the message fields to look into. Worked out once
+    per type; `joined` reads every singular string field in one C call (operator.attrgetter)."""
+
+    def __init__(self, descriptor: Any) -> None:
+        def names(kind: int, repeated: bool) -> tuple[str, ...]:
+            return tuple(f.name for f in descriptor.fields if f.type == kind and f.is_repeated == repeated
+                         and not (f.message_type is not None and f.message_type.GetOptions().map_entry))
+
+        self.strings = names(FieldDescriptor.TYPE_STRING, False)
+        self.repeated_strings = names(FieldDescriptor.TYPE_STRING, True)
+        self.messages = names(FieldDescriptor.TYPE_MESSAGE, False)
+        self.repeated_messages = names(FieldDescriptor.TYPE_MESSAGE, True)
+        self.maps = tuple(f.name for f in descriptor.fields if f.message_type is not None
+                          and f.message_type.GetOptions().map_entry
+                          and any(e.type == e.TYPE_STRING for e in f.message_type.fields))
+        self._get = operator.attrgetter(*self.strings) if self.strings else None
+
+    def joined(self, message: Message) -> str:
+        """The singular string fields' values as one string, for one regex search."""
+        assert self._get is not None
+        values = self._get(message)
+        return str(values) if isinstance(values, str) else "".join(values)
+
+
+_text_fields_by_type: dict[Any, _TextFields] = {}
+
+
+def _text_fields(descriptor: Any) -> _TextFields:
+    found = _text_fields_by_type.get(descriptor)
+    if found is None:
+        found = _text_fields_by_type[descriptor] = _TextFields(descriptor)
+    return found
+
+
 def _control_characters(message: Message, prefix: str = "") -> str:
-    """The first string field of `message` (nested included) that holds a control character, or ""."""
-    for field, value in message.ListFields():
-        name = f"{prefix}{field.name}"
-        if field.type == field.TYPE_STRING:
-            for text in (value if field.is_repeated else (value,)):
-                if _CONTROL.search(text):
-                    return name
-        elif field.type == field.TYPE_MESSAGE:
-            for item in (value if field.is_repeated and not isinstance(value, Message) else (value,)):
-                if isinstance(item, Message) and (found := _control_characters(item, f"{name}.")):
-                    return found
+    """The first string field of `message` (nested and map entries included) that holds a control character, or
+    "". The field lists of each message type are worked out once: this runs for every request and, for a batch of
+    call logs, for every log in it."""
+    fields = _text_fields(message.DESCRIPTOR)
+    if fields.strings and _CONTROL.search(fields.joined(message)):
+        return prefix + next(n for n in fields.strings if _CONTROL.search(str(getattr(message, n))))
+    for name in fields.repeated_strings:
+        if any(_CONTROL.search(text) for text in getattr(message, name)):
+            return f"{prefix}{name}"
+    for name in fields.maps:
+        if any(_CONTROL.search((k if isinstance(k, str) else "") + (v if isinstance(v, str) else ""))
+               for k, v in getattr(message, name).items()):
+            return f"{prefix}{name}"
+    for name in fields.messages:
+        if message.HasField(name) and (found := _control_characters(getattr(message, name), f"{prefix}{name}.")):
+            return found
+    for name in fields.repeated_messages:
+        for item in getattr(message, name):
+            if found := _control_characters(item, f"{prefix}{name}."):
+                return found
     return ""
 
 
@@ -304,18 +350,24 @@ def credentialed(internal: InternalTokens) -> Middleware:
 class Admission:
     """Bounds this process's work: beyond it, a fast 503 with Retry-After instead of a queue into 504s.
 
-    Two bounds. A hard one: at most `limit` calls in flight. And an adaptive one, from the event loop's own
-    lag, the time a ready callback waits for its turn: it is the queueing delay of every call in this
-    process, whatever makes it busy (its own CPU, the calls it makes, a machine shared with others). When the
-    lag has stayed above `lag_target_s` for `lag_interval_s` (CoDel's rule: a burst is absorbed, a standing
-    queue is not), new calls are refused until it falls below again; a few calls are always admitted so the
-    process keeps making progress. The lag is sampled only while calls are in flight: nothing runs at rest.
+    Two bounds. A hard one: at most `limit` calls in flight. And an adaptive one, the `window`, steered by the
+    event loop's lag — the time a ready callback waits for its turn, the queueing delay every call in this
+    process sees, whatever makes it busy (its own CPU, the calls it makes, a machine shared with others).
+    Once the lag has stayed above `lag_target_s` for `lag_interval_s` (CoDel's rule: a burst is absorbed, a
+    standing queue is not), the window shrinks to the calls in flight scaled by target ÷ lag (at most to a
+    quarter, at most once per interval); while the lag is under the target and the window is what holds calls
+    back, it grows by one per measurement. So admissions converge on what the process serves without a queue,
+    instead of flipping between refusing everything and admitting everyone. A few calls are always admitted so
+    the process keeps making progress. The lag is sampled only while calls are in flight: nothing runs at rest,
+    and a process that had nothing in flight for a second opens its window fully again.
     """
 
-    # Calls always admitted while shedding: progress, and a fresh lag measurement.
+    # Calls always admitted: progress, and a fresh lag measurement.
     _MIN_ADMITTED = 2
     _PROBE_S = 0.005
     _LOG_EVERY_S = 10.0
+    # Nothing in flight for this long: the window opens fully again.
+    _REOPEN_AFTER_S = 1.0
 
     def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1) -> None:
         self.limit = limit
@@ -323,8 +375,10 @@ class Admission:
         self.lag_interval_s = lag_interval_s
         self.in_flight = 0
         self.lag_s = 0.0
-        self.shedding = False
+        self.window = limit
         self._above_since: float | None = None
+        self._shrunk_at = float("-inf")
+        self._drained_at = float("-inf")
         self._probe: asyncio.Task[None] | None = None
         self._shed_unlogged = 0
         self._shed_logged_at = -self._LOG_EVERY_S
@@ -333,9 +387,25 @@ class Admission:
         """Why a new call is refused now, or None when it may go ahead."""
         if self.in_flight >= self.limit:
             return f"at its limit of {self.limit} calls in flight"
-        if self.shedding and self.in_flight >= self._MIN_ADMITTED:
-            return f"overloaded (its calls wait {self.lag_s * 1000:.0f} ms for the CPU)"
+        if self.in_flight >= max(self.window, self._MIN_ADMITTED):
+            return (f"overloaded (its calls wait {self.lag_s * 1000:.0f} ms for the CPU; admitting {self.window} "
+                    "at a time)")
         return None
+
+    def adjust(self, lag_s: float, now: float) -> None:
+        """One lag measurement, taken at `now` (seconds, monotonic): the window follows it."""
+        self.lag_s = lag_s
+        if lag_s <= self.lag_target_s:
+            self._above_since = None
+            if self.in_flight >= self.window and self.window < self.limit:
+                self.window += 1
+            return
+        if self._above_since is None:
+            self._above_since = now
+        if now - self._above_since >= self.lag_interval_s and now - self._shrunk_at >= self.lag_interval_s:
+            scale = max(0.25, self.lag_target_s / lag_s)
+            self.window = max(self._MIN_ADMITTED, int(min(self.window, self.in_flight) * scale))
+            self._shrunk_at = now
 
     def _log_shed(self, process: str, reason: str) -> None:
         self._shed_unlogged += 1
@@ -349,7 +419,10 @@ class Admission:
 
     def _watch(self) -> None:
         if self.lag_target_s > 0 and self._probe is None:
-            self._probe = asyncio.get_running_loop().create_task(self._measure(), name="admission-lag")
+            loop = asyncio.get_running_loop()
+            if loop.time() - self._drained_at >= self._REOPEN_AFTER_S:
+                self.window = self.limit  # idle a while: nothing is queued, the next burst starts with it open
+            self._probe = loop.create_task(self._measure(), name="admission-lag")
 
     async def _measure(self) -> None:
         loop = asyncio.get_running_loop()
@@ -358,18 +431,11 @@ class Admission:
                 started = loop.time()
                 await asyncio.sleep(self._PROBE_S)
                 now = loop.time()
-                self.lag_s = max(0.0, now - started - self._PROBE_S)
-                if self.lag_s <= self.lag_target_s:
-                    self._above_since = None
-                    self.shedding = False
-                elif self._above_since is None:
-                    self._above_since = now
-                elif now - self._above_since >= self.lag_interval_s:
-                    self.shedding = True
+                self.adjust(max(0.0, now - started - self._PROBE_S), now)
         finally:
             self._probe = None
             self._above_since = None
-            self.shedding = False
+            self._drained_at = loop.time()
             self.lag_s = 0.0
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:

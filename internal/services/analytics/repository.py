@@ -10,6 +10,8 @@ import asyncpg
 from internal.common import db, metrics
 
 COLUMNS = ("time", "transport", "service", "method", "status", "latency_ms", "user_id", "request_id", "trace_id")
+# A call log to store, its values in COLUMNS order.
+CallLogRecord = tuple[datetime, str, str, str, int, float, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,11 @@ class CallLogRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def insert_many(self, rows: list[LogRow]) -> None:
+    async def insert_many(self, records: list[CallLogRecord]) -> None:
         """One COPY per batch: far cheaper than an INSERT per call log. Part of the current unit of work."""
-        records = [tuple(getattr(r, c) for c in COLUMNS) for r in rows]
         async with db.connection(self._pool) as conn:
             await conn.copy_records_to_table("call_logs", records=records, columns=COLUMNS)
-        db.after_commit(self._pool, lambda: metrics.ANALYTICS_STORED.labels("analytics").inc(len(rows)))
+        db.after_commit(self._pool, lambda: metrics.ANALYTICS_STORED.labels("analytics").inc(len(records)))
 
     async def has_trace(self, user_id: str, trace_id: str) -> bool:
         """Whether a call of this user's has this trace."""
