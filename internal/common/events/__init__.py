@@ -419,7 +419,7 @@ class EventsServer(_ConsumerLoop):
             attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic,
                         "messaging.operation": "process", "trident.event": event},
         ):
-            status, body, content_type = await self._answer(assembled, where, event)
+            status, body, content_type = await self._answer(assembled, where, event, wants_reply=bool(reply_to))
             if reply_to:
                 await self._reply_until_sent(reply_to, headers, assembled.key, event, status, body, content_type)
 
@@ -439,7 +439,10 @@ class EventsServer(_ConsumerLoop):
                 logger.warning("could not reply to {} on {} ({}); trying again", event[:64], reply_to, exc)
                 await asyncio.sleep(_DLQ_RETRY_S)
 
-    async def _answer(self, assembled: mq.Assembled, where: Where, event: str) -> tuple[str, bytes, str]:
+    async def _answer(self, assembled: mq.Assembled, where: Where, event: str,
+                      wants_reply: bool = True) -> tuple[str, bytes, str]:
+        """The reply to a request (status, body, content type). A request that wants no reply (a notification,
+        e.g. call logs) is still applied once, but no reply is looked up or stored for it: two round trips less."""
         headers = assembled.headers
         content_type = mq.header(headers, mq.CONTENT_TYPE) or mq.JSON
         try:
@@ -460,21 +463,23 @@ class EventsServer(_ConsumerLoop):
         unit = None
         if self.pool is not None and correlation_id and not binding.idempotent:
             unit = db.Unit(self.pool, correlation_id, self.group_id)
-            previous = await unit.previous()
+            previous = await unit.previous() if wants_reply else None
             if previous is not None:
                 metrics.KAFKA_REDELIVERED.labels(self.settings.service_name, self.topic).inc()
                 return previous.status, previous.body, previous.content_type
 
-        async def call() -> db.StoredReply:
+        async def call() -> db.StoredReply | None:
             response = await handler(request, ctx)
-            return db.StoredReply("OK", content_type, encode(response, content_type))
+            return db.StoredReply("OK", content_type, encode(response, content_type)) if wants_reply else None
 
         try:
-            reply: db.StoredReply = await self.with_retries(lambda: _in_unit(unit, call), ctx.deadline)
-            return reply.status, reply.body, reply.content_type
+            reply = await self.with_retries(lambda: _in_unit(unit, call), ctx.deadline)
+            return (reply.status, reply.body, reply.content_type) if reply is not None else ("OK", b"", content_type)
         except _Duplicate:
             assert unit is not None
             metrics.KAFKA_REDELIVERED.labels(self.settings.service_name, self.topic).inc()
+            if not wants_reply:
+                return "OK", b"", content_type
             previous = await unit.previous()
             if previous is None:
                 raise Internal("a redelivered message's stored reply is missing") from None
