@@ -1,8 +1,9 @@
 """The sender's events client: request/reply over Kafka, replies routed by correlation id.
 
 Each process reads the whole reply topic without a consumer group and keeps only the replies
-whose correlation id it is waiting for, so instances never receive each other's replies. While no call
-waits for a reply the reader is paused: it fetches nothing at rest.
+whose correlation id it is waiting for, so instances never receive each other's replies. Once no call has
+waited for a reply for a second the reader is paused: it fetches nothing at rest, and calls in quick
+succession do not pause and resume it between them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from internal.common.logger import logger
 from internal.common.service import CallContext
 
 _MAX_PENDING = 10_000
+# With no call waiting this long, the reply reader is paused (no fetches at rest).
+_PAUSE_AFTER_S = 1.0
 
 
 class EventsClient:
@@ -33,6 +36,8 @@ class EventsClient:
         self._consumer: AIOKafkaConsumer | None = None
         self._pending: dict[str, asyncio.Future[mq.Assembled]] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._paused = False
+        self._pause_later: asyncio.TimerHandle | None = None
         self._reassembler = mq.Reassembler(
             max_bytes=settings.kafka_reassembly_max_bytes,
             timeout_s=settings.kafka_reassembly_timeout_ms / 1000,
@@ -45,6 +50,7 @@ class EventsClient:
         await self._consumer.start()
         await mq.assign_from_end(self._consumer, self.producer, self.reply_topic)
         self._consumer.pause(*self._consumer.assignment())
+        self._paused = True
         self._reader = asyncio.create_task(self._read_replies(), name="sender:replies")
 
     async def call(self, binding: MethodBinding, request: Message, ctx: CallContext) -> Message:
@@ -52,9 +58,13 @@ class EventsClient:
             raise ResourceExhausted("too many calls waiting for an events reply")
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[mq.Assembled] = asyncio.get_running_loop().create_future()
-        if not self._pending and self._consumer is not None:
+        if self._pause_later is not None:
+            self._pause_later.cancel()
+            self._pause_later = None
+        if self._paused and self._consumer is not None:
             # Resumed before the request goes out, so its reply is after the position it reads from.
             self._consumer.resume(*self._consumer.assignment())
+            self._paused = False
         self._pending[correlation_id] = future
         headers = request_headers(binding, ctx, correlation_id, self.reply_topic)
         try:
@@ -70,9 +80,15 @@ class EventsClient:
                 f"no reply from {binding.service}.{binding.name} over events within the deadline") from None
         finally:
             self._pending.pop(correlation_id, None)
-            if not self._pending and self._consumer is not None:
-                self._consumer.pause(*self._consumer.assignment())
+            if not self._pending and self._pause_later is None:
+                self._pause_later = asyncio.get_running_loop().call_later(_PAUSE_AFTER_S, self._pause_if_idle)
         return decode_reply(binding, reply.headers, reply.value)
+
+    def _pause_if_idle(self) -> None:
+        self._pause_later = None
+        if not self._pending and not self._paused and self._consumer is not None:
+            self._consumer.pause(*self._consumer.assignment())
+            self._paused = True
 
     async def _read_replies(self) -> None:
         assert self._consumer is not None
@@ -96,6 +112,8 @@ class EventsClient:
                     future.set_result(result)
 
     async def aclose(self) -> None:
+        if self._pause_later is not None:
+            self._pause_later.cancel()
         if self._reader is not None:
             self._reader.cancel()
             with suppress(asyncio.CancelledError):
