@@ -18,6 +18,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
 from google.protobuf.message import DecodeError, Message
 
+from internal.common.contract.schema import is_map
 from internal.common.errors import InvalidArgument
 
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -285,8 +286,7 @@ def to_json(message: Message) -> dict[str, Any]:
     """Proto3 JSON with proto field names; empty lists of the message itself are `[]`, not missing."""
     data = json_format.MessageToDict(message, preserving_proto_field_name=True)
     for field_ in message.DESCRIPTOR.fields:
-        is_map = field_.message_type is not None and field_.message_type.GetOptions().map_entry
-        if field_.is_repeated and not is_map:
+        if field_.is_repeated and not is_map(field_):
             data.setdefault(field_.name, [])
     return data
 

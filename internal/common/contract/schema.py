@@ -46,7 +46,7 @@ def collect_schemas(descriptors: list[Descriptor], ref_prefix: str) -> dict[str,
             continue
         properties: dict[str, Any] = {}
         for field in descriptor.fields:
-            if _is_map(field):
+            if is_map(field):
                 # A proto map is a JSON object in proto3 JSON, its keys always strings.
                 value = field.message_type.fields_by_name["value"]
                 if value.type == FieldDescriptor.TYPE_MESSAGE and value.message_type.full_name not in _WELL_KNOWN:
@@ -84,7 +84,8 @@ def message_schema(descriptor: Descriptor, ref_prefix: str) -> dict[str, Any]:
     return _WELL_KNOWN.get(descriptor.full_name) or {"$ref": f"{ref_prefix}{schema_name(descriptor)}"}
 
 
-def _is_map(field: FieldDescriptor) -> bool:
+def is_map(field: Any) -> bool:
+    """A proto `map<K, V>` field (a repeated message of the map-entry kind); any FieldDescriptor implementation."""
     entry = field.message_type
     return field.type == FieldDescriptor.TYPE_MESSAGE and entry is not None and bool(entry.GetOptions().map_entry)
 

@@ -82,7 +82,7 @@ def published_event(internal: InternalTokens, topic: Topic, headers: mq.Headers,
         raise PermissionDenied(f"{claims.caller} may not publish {topic.name} (publishers: "
                                f"{', '.join(topic.publishers)})")
     return ctx.evolve(user_id=claims.user_id, username=claims.username, caller=claims.caller,
-                   session_id=claims.session_id)
+                      session_id=claims.session_id)
 
 
 def encode_error(error: TridentError) -> tuple[str, bytes]:

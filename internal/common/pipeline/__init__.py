@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from internal.common import db, metrics, tracing
 from internal.common.contract.rules import rules_of
+from internal.common.contract.schema import is_map
 from internal.common.errors import (
     DeadlineExceeded,
     Internal,
@@ -247,16 +248,15 @@ class _TextFields:
 
     def __init__(self, descriptor: Any) -> None:
         def names(kind: int, repeated: bool) -> tuple[str, ...]:
-            return tuple(f.name for f in descriptor.fields if f.type == kind and f.is_repeated == repeated
-                         and not (f.message_type is not None and f.message_type.GetOptions().map_entry))
+            return tuple(f.name for f in descriptor.fields
+                         if f.type == kind and f.is_repeated == repeated and not is_map(f))
 
         self.strings = names(FieldDescriptor.TYPE_STRING, False)
         self.repeated_strings = names(FieldDescriptor.TYPE_STRING, True)
         self.messages = names(FieldDescriptor.TYPE_MESSAGE, False)
         self.repeated_messages = names(FieldDescriptor.TYPE_MESSAGE, True)
-        self.maps = tuple(f.name for f in descriptor.fields if f.message_type is not None
-                          and f.message_type.GetOptions().map_entry
-                          and any(e.type == e.TYPE_STRING for e in f.message_type.fields))
+        self.maps = tuple(f.name for f in descriptor.fields
+                          if is_map(f) and any(e.type == e.TYPE_STRING for e in f.message_type.fields))
         self._get = operator.attrgetter(*self.strings) if self.strings else None
 
     def joined(self, message: Message) -> str:
@@ -327,7 +327,7 @@ def identified(identities: Identities) -> Middleware:
                 raise Unauthenticated("this call needs a bearer token: a user's access token, or an internal token")
             claims = identities.verify(ctx.credentials)
             return await next_(request, ctx.evolve(user_id=claims.user_id, username=claims.username,
-                                                caller=claims.caller, session_id=claims.session_id))
+                                                   caller=claims.caller, session_id=claims.session_id))
 
         return handle
 

@@ -58,7 +58,7 @@ def authenticated(authenticate: Authenticate) -> Middleware:
                 raise Unauthenticated("missing bearer token")
             claims = authenticate(ctx.credentials)
             return await next_(request, ctx.evolve(user_id=claims.user_id, username=claims.username,
-                                                session_id=claims.session_id))
+                                                   session_id=claims.session_id))
 
         return handle
 
@@ -108,7 +108,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         started = time.perf_counter()
         ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
         ctx = ctx.evolve(credentials=bearer(request.headers.get("Authorization", "")),
-                      client_address=request.remote or "")
+                         client_address=request.remote or "")
         try:
             result = await pipeline(request, ctx)
             if renderer is not None:

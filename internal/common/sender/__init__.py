@@ -19,7 +19,7 @@ from internal.common.config import Settings
 from internal.common.contract import Contract, MethodBinding
 from internal.common.errors import Internal, InvalidArgument, Unavailable
 from internal.common.pipeline import Middleware, Operation, chain, client_stack
-from internal.common.service import DEADLINE, TRANSPORTS, CallContext, Handler
+from internal.common.service import TRANSPORTS, CallContext, Handler
 from internal.common.tokens import InternalTokens
 
 M = TypeVar("M", bound=Message)
@@ -105,25 +105,6 @@ class Sender:
         headers: mq.Headers = [(mq.EVENT, binding.event.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
                                (mq.REPLY_TO, b""), (mq.CORRELATION_ID, uuid.uuid4().hex.encode())]
         await self._send(binding.service, request, headers, ctx)
-
-    async def publish(self, topic: str, message: Message, ctx: CallContext | None = None) -> None:
-        """Publish a domain event declared in api.yml's `topics`, e.g. `user.deleted`."""
-        declared = self.contract.topic(topic)
-        if not isinstance(message, declared.message_type):
-            raise Internal(f"{topic} carries {declared.message_type.DESCRIPTOR.name}, not {type(message).__name__}")
-        event_id = uuid.uuid4().hex
-        value = message.SerializeToString()
-        ctx = ctx or CallContext(transport="events")
-        # Signed for this one record, like the outbox relay signs what it sends: subscribers check the publisher.
-        token = self._internal.mint_event(topic, event_id, value, ctx.user_id, ctx.username, ctx.session_id)
-        headers: mq.Headers = [(mq.EVENT, topic.encode()), (mq.CONTENT_TYPE, mq.PROTOBUF.encode()),
-                               (mq.REPLY_TO, b""), (mq.EVENT_ID, event_id.encode())]
-        headers.extend((k, v.encode()) for k, v in ctx.evolve(credentials=token).to_metadata().items()
-                       if k != DEADLINE)
-        if self._producer is None:
-            raise Unavailable("Kafka is not configured")
-        await mq.publish(self._producer, topic, value, headers, key=None,
-                         record_max_bytes=self.settings.kafka_record_max_bytes, service=self.settings.service_name)
 
     async def _send(self, topic: str, message: Message, headers: mq.Headers, ctx: CallContext | None) -> None:
         if self._producer is None:

@@ -24,6 +24,7 @@ import {
 import { CallInfo, transportLabel } from '../components/CallInfo';
 import { LatencyBars, OverTimeChart, P50_COLOR, P95_COLOR } from '../components/Charts';
 import { TransportRace } from '../components/TransportRace';
+import { PageHead } from '../components/PageHead';
 import { barPercent, formatDate, formatMs } from '../format';
 import { useSession } from '../session';
 
@@ -165,12 +166,7 @@ export function AnalyticsPage() {
 
   return (
     <main data-testid="analytics-page" className="analytics">
-      <div className="page-head">
-        <h1>Analytics</h1>
-        <button type="button" onClick={() => void load()} disabled={loading} data-testid="analytics-refresh">
-          {loading ? 'Refreshing…' : 'Refresh'}
-        </button>
-      </div>
+      <PageHead title="Analytics" busy={loading} onRefresh={() => void load()} testId="analytics-refresh" />
 
       <form className="filters" aria-label="Which calls" onSubmit={(e) => e.preventDefault()}>
         <fieldset className="segmented" data-testid="analytics-window">

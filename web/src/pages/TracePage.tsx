@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, type CallMeta, type TraceData } from '../api';
 import { CallInfo } from '../components/CallInfo';
+import { PageHead } from '../components/PageHead';
 import { formatDate, formatMs } from '../format';
 import { useSession } from '../session';
 import { axisTicks, layoutWaterfall, type SpanLayer, type WaterfallRow } from '../waterfall';
@@ -140,12 +141,7 @@ export function TracePage() {
 
   return (
     <main data-testid="trace-page" className="trace">
-      <div className="page-head">
-        <h1>Trace</h1>
-        <button type="button" onClick={() => void load()} disabled={loading} data-testid="trace-refresh">
-          {loading ? 'Refreshing…' : 'Refresh'}
-        </button>
-      </div>
+      <PageHead title="Trace" busy={loading} onRefresh={() => void load()} testId="trace-refresh" />
       <p className="help">
         <Link to="/analytics">← Back to analytics</Link>
       </p>
