@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--replicas", default=os.environ.get("TRIDENT_REPLICAS", ""), metavar="SERVICE=N,…",
                     help="run services as several instances, e.g. pictures=3,users=2 (TRIDENT_REPLICAS); calls are "
                          "spread over them, their Kafka partitions shared")
+    up.add_argument("--gateway-workers", default=os.environ.get("GATEWAY_WORKERS", "1"), metavar="N",
+                    help="processes serving the gateway's port, which they share (SO_REUSEPORT); 0: one per CPU core "
+                         "(GATEWAY_WORKERS, default 1)")
     up.add_argument("--reload", action="store_true",
                     help="restart a process when its code changes (internal/common, configs/, api/: all)")
 
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         from internal.common.runtime.launcher import up as run_up
 
         return run_up(REGISTRY, args.state_dir, args.port, args.port_base, one_process=args.one_process,
-                      reload=args.reload, replicas=args.replicas)
+                      reload=args.reload, replicas=args.replicas, workers=args.gateway_workers)
     if args.command in ("ps", "restart"):
         from internal.common.runtime import control
 

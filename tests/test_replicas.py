@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from internal.common.config import Peer, Settings
 from internal.common.errors import Unavailable
 from internal.common.mq import static_partitions
-from internal.common.runtime.launcher import TOPIC_PARTITIONS, Ports, UpError, parse_replicas
+from internal.common.runtime.launcher import TOPIC_PARTITIONS, Ports, UpError, gateway_workers, parse_replicas
 from internal.common.sender import Sender, TransportClient
 from internal.common.sender.grpc import GrpcClient, channel_target
 from internal.common.sender.rest import Instances, RestClient
@@ -40,6 +40,9 @@ from tests.test_supervisor import Up, _launcher_of, b64, ctrl_c, wait_gone, wait
 
 REPLICAS = 3
 INSTANCES = [f"pictures#{i}" for i in range(1, REPLICAS + 1)]
+# The replicated system also runs the gateway as this many workers sharing its port.
+WORKERS = 2
+GATEWAY_WORKERS = [f"gateway#{i}" for i in range(1, WORKERS + 1)]
 # The restarted instance is ready once its transports run; bounded generously for a loaded machine.
 BACK_WITHIN = 30.0
 
@@ -55,6 +58,25 @@ def test_replicas_are_given_as_service_counts_and_a_bad_one_is_named() -> None:
                       ("pictures=0", "1 to 16"), ("pictures=x", "not SERVICE=COUNT")):
         with pytest.raises(UpError, match=said):
             parse_replicas(bad, services)
+
+
+def test_gateway_workers_are_a_count_and_zero_means_one_per_core() -> None:
+    assert gateway_workers("1") == 1 and gateway_workers("4") == 4
+    assert gateway_workers("0") == (os.cpu_count() or 1)
+    for bad, said in (("x", "not a number"), ("-1", "not a number"), ("17", "at most 16")):
+        with pytest.raises(UpError, match=said):
+            gateway_workers(bad)
+
+
+def test_gateway_workers_share_the_gateway_port_and_each_has_one_of_its_own() -> None:
+    ports = Ports(gateway=8080, base=8080, services=["users", "pictures"], public="gateway",
+                  replicas={"pictures": 3, "gateway": 2})
+    assert ports.workers == GATEWAY_WORKERS == ports.instances("gateway")
+    assert [ports.rest(p) for p in ("users", *INSTANCES, *GATEWAY_WORKERS)] == [8081, 8082, 8083, 8084, 8085, 8086]
+    assert [ports.shared(p) for p in ("users", *INSTANCES, *GATEWAY_WORKERS)] == [0, 0, 0, 0, 8080, 8080]
+    assert ports.of("gateway#2") == {"rest": 8086, "shared": 8080}
+    one = Ports(gateway=8080, base=8080, services=["users"], public="gateway")
+    assert one.workers == [] and one.of("gateway") == {"rest": 8080}
 
 
 def test_each_instance_has_its_own_ports_and_a_single_instance_keeps_the_usual_ones() -> None:
@@ -106,13 +128,13 @@ def free_port_base(extra: int) -> int:
     raise RuntimeError("no free port range")
 
 
-def start_replicated(state_dir: Path, replicas: str, extra: int, timeout: float = 240) -> Up:
-    base = free_port_base(extra)
+def start_replicated(state_dir: Path, replicas: str, extra: int, workers: int = 1, timeout: float = 240) -> Up:
+    base = free_port_base(extra + (workers if workers > 1 else 0))
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "up.log"
     env = {k: v for k, v in os.environ.items()
            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "AUTH_PRIVATE_KEY", "TRIDENT_ONE_PROCESS")}
-    env.update({"LOG_FORMAT": "json", "TRIDENT_REPLICAS": replicas})
+    env.update({"LOG_FORMAT": "json", "TRIDENT_REPLICAS": replicas, "GATEWAY_WORKERS": str(workers)})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "internal.cli", "up", "--state-dir", str(state_dir), "--port", str(base),
@@ -133,7 +155,8 @@ def start_replicated(state_dir: Path, replicas: str, extra: int, timeout: float 
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    up = start_replicated(tmp_path_factory.mktemp("replicated"), f"pictures={REPLICAS}", extra=REPLICAS - 1)
+    up = start_replicated(tmp_path_factory.mktemp("replicated"), f"pictures={REPLICAS}", extra=REPLICAS - 1,
+                          workers=WORKERS)
     try:
         yield up
     finally:
@@ -146,10 +169,11 @@ async def gateway(replicated: Up) -> AsyncIterator[GatewayClient]:
         yield client
 
 
-async def served(up: Up) -> dict[str, Counter[str]]:
-    """Per instance of pictures, the calls it served by transport (its own /metrics)."""
+async def served(up: Up, gateway_workers: bool = False) -> dict[str, Counter[str]]:
+    """Per instance of pictures (or per gateway worker), the calls it served by transport (its own /metrics)."""
     counts: dict[str, Counter[str]] = {}
-    instances = up.info["services"]["pictures"]["instances"]
+    instances = ({name: {"rest": url} for name, url in up.info["gateway_workers"].items()} if gateway_workers
+                 else up.info["services"]["pictures"]["instances"])
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         for name, address in instances.items():
             async with session.get(address["rest"] + "/metrics") as response:
@@ -175,8 +199,9 @@ def test_up_json_ps_and_the_peers_list_every_instance(replicated: Up) -> None:
                         text=True, timeout=60)
     assert ps.returncode == 0, ps.stderr
     rows = {line.split()[0]: line.split() for line in ps.stdout.splitlines()[1:]}
-    assert {*INSTANCES, "users", "gateway"} <= set(rows) and "pictures" not in rows
-    for name in INSTANCES:
+    assert {*INSTANCES, "users", *GATEWAY_WORKERS} <= set(rows) and not {"pictures", "gateway"} & set(rows)
+    assert list(info["gateway_workers"]) == GATEWAY_WORKERS
+    for name in [*INSTANCES, *GATEWAY_WORKERS]:
         assert rows[name][1] == str(info["pids"][name]) and rows[name][2:4] == ["yes", "yes"], ps.stdout
 
 
@@ -423,3 +448,46 @@ async def test_a_call_to_a_service_with_no_live_instance_fails_at_once_with_unav
                 await sender.call("pictures", method, binding.request_type(), CallContext(transport=transport))
     finally:
         await sender.aclose()
+
+
+async def _fresh_connection_reads(url: str, token: str, count: int) -> Counter[int]:
+    """`count` reads, each on a new connection: the kernel picks the worker that accepts each."""
+    statuses: Counter[int] = Counter()
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10)) as session:
+        for _ in range(count):
+            async with session.get(f"{url}/rest/pictures", headers={"Authorization": f"Bearer {token}"}) as response:
+                await response.read()
+                statuses[response.status] += 1
+    return statuses
+
+
+async def test_gateway_workers_share_its_port_and_a_killed_one_costs_no_new_call(replicated: Up,
+                                                                                gateway: GatewayClient) -> None:
+    info = replicated.refresh()
+    token = (await gateway.signup("rest"))[1].body["access_token"]
+    before = await served(replicated, gateway_workers=True)
+    assert await _fresh_connection_reads(replicated.gateway_url, token, 40) == Counter({200: 40})
+    after = await served(replicated, gateway_workers=True)
+    spread = {w: after[w]["rest"] - before[w]["rest"] for w in GATEWAY_WORKERS}
+    print(f"\n40 reads on new connections to the gateway's port, served per worker: {spread}")
+    assert sum(spread.values()) == 40 and all(n > 0 for n in spread.values()), spread
+
+    victim = GATEWAY_WORKERS[0]
+    old_pid = info["pids"][victim]
+    os.kill(old_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert wait_gone([old_pid], within=2.0) == []
+    # The other worker takes every new connection while the killed one is down.
+    meanwhile = await _fresh_connection_reads(replicated.gateway_url, token, 30)
+    while not _alive(new_pid := replicated.refresh()["pids"][victim]) or new_pid == old_pid:
+        assert time.monotonic() < killed_at + BACK_WITHIN, replicated.logs()[-3000:]
+        await asyncio.sleep(0.05)
+    assert await wait_ready(replicated.info["gateway_workers"][victim], within=BACK_WITHIN), replicated.logs()[-3000:]
+    again = await served(replicated, gateway_workers=True)
+    assert await _fresh_connection_reads(replicated.gateway_url, token, 40) == Counter({200: 40})
+    served_by_new = (await served(replicated, gateway_workers=True))[victim]["rest"] - again[victim]["rest"]
+    print(f"while {victim} was down: {dict(meanwhile)}; after its restart it served {served_by_new} of 40")
+    assert meanwhile == Counter({200: 30})
+    assert served_by_new > 0
+    assert f"{victim} (pid {old_pid}) exited" in replicated.logs()

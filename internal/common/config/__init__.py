@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     service_name: str = "trident"
     host: str = "127.0.0.1"
     rest_port: int = 8080
+    # Also serve REST on this port, shared with sibling processes of the same service (SO_REUSEPORT: the kernel
+    # spreads new connections over them); 0: none. `trident up` sets it for the gateway's workers
+    # (GATEWAY_WORKERS), whose own `rest_port` then carries their health and metrics.
+    shared_port: int = 0
     # 0: this process serves no gRPC.
     grpc_port: int = 0
     config_dir: Path = PROJECT_ROOT / "configs"

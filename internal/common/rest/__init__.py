@@ -227,16 +227,20 @@ class RestServer:
     """The process's HTTP listener (a ServerTransport)."""
 
     def __init__(self, app: web.Application, host: str, port: int, keepalive_timeout_s: float,
-                 drain_timeout_s: float = 10.0, grace_s: float = 1.0) -> None:
+                 drain_timeout_s: float = 10.0, grace_s: float = 1.0, shared_port: int = 0) -> None:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=keepalive_timeout_s,
                                      shutdown_timeout=drain_timeout_s)
         self._host = host
         self._port = port
+        self._shared_port = shared_port
         self._grace_s = grace_s
 
     async def start(self) -> None:
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port, reuse_address=True).start()
+        if self._shared_port:
+            # Every worker listens on it; the kernel hands each new connection to one of them.
+            await web.TCPSite(self._runner, self._host, self._shared_port, reuse_address=True, reuse_port=True).start()
 
     async def aclose(self) -> None:
         """Stop accepting, let requests already sent on accepted connections start, then drain what is in flight."""

@@ -164,7 +164,8 @@ class Process:
             await server.start()
             stack.push_async_callback(server.aclose)
         self._ready = True
-        logger.info("{} serving REST on {}:{}{}", name, settings.host, settings.rest_port,
+        logger.info("{} serving REST on {}:{}{}{}", name, settings.host, settings.rest_port,
+                    f" and {settings.host}:{settings.shared_port} (shared)" if settings.shared_port else "",
                     f", gRPC on {settings.host}:{settings.grpc_port}" if name in self.contract.services else "")
 
     async def _kafka(self) -> AIOKafkaProducer | None:
@@ -220,7 +221,7 @@ class Process:
         if isinstance(spec.edge, Edge):
             mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
         servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s,
-                                  grace_s=settings.http_drain_grace_s))
+                                  grace_s=settings.http_drain_grace_s, shared_port=settings.shared_port))
         return servers
 
     def _pipelines(self, service: str, handlers: Mapping[str, Handler],

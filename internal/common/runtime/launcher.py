@@ -65,6 +65,16 @@ class UpError(Exception):
     """A reason `trident up` cannot start, said in one line."""
 
 
+def gateway_workers(text: str) -> int:
+    """GATEWAY_WORKERS / --gateway-workers: how many processes serve the public port (0: one per CPU core)."""
+    if not text.strip().isdigit():
+        raise UpError(f"--gateway-workers: {text!r} is not a number of processes (0: one per CPU core)")
+    count = int(text) or os.cpu_count() or 1
+    if count > MAX_REPLICAS:
+        raise UpError(f"--gateway-workers: at most {MAX_REPLICAS}, not {count}")
+    return count
+
+
 def parse_replicas(text: str, services: list[str]) -> dict[str, int]:
     """`pictures=3,users=2` (from --replicas or TRIDENT_REPLICAS): how many instances of which services."""
     replicas: dict[str, int] = {}
@@ -92,7 +102,9 @@ def service_of(process: str) -> str:
 @dataclass
 class Ports:
     """The public process on `gateway`; each service's (first) instance REST on base+1… and gRPC on base+1001…, in
-    registry order; further instances of replicated services after those, in the same order."""
+    registry order; further instances of replicated services after those, in the same order. A public process run
+    as n > 1 workers: each shares `gateway` (SO_REUSEPORT) and has a REST port of its own after those (health,
+    metrics, and a way to reach one worker)."""
 
     gateway: int
     base: int
@@ -105,8 +117,14 @@ class Ports:
         count = self.replicas.get(service, 1)
         return [service] if count == 1 else [f"{service}#{i}" for i in range(1, count + 1)]
 
+    @property
+    def workers(self) -> list[str]:
+        """The public process's workers when it runs as several, else none."""
+        workers = self.instances(self.public)
+        return workers if len(workers) > 1 else []
+
     def _slot(self, process: str) -> int:
-        extra = [i for s in self.services for i in self.instances(s)[1:]]
+        extra = [i for s in self.services for i in self.instances(s)[1:]] + self.workers
         if process in extra:
             return len(self.services) + extra.index(process)
         return self.services.index(service_of(process))
@@ -115,10 +133,15 @@ class Ports:
         return self.gateway if process == self.public else self.base + 1 + self._slot(process)
 
     def grpc(self, process: str) -> int:
-        return 0 if process == self.public else self.base + 1001 + self._slot(process)
+        return 0 if service_of(process) == self.public else self.base + 1001 + self._slot(process)
+
+    def shared(self, process: str) -> int:
+        """The port a worker shares with the others (0: none)."""
+        return self.gateway if process in self.workers else 0
 
     def of(self, process: str) -> dict[str, int]:
-        return {"rest": self.rest(process), **({"grpc": self.grpc(process)} if self.grpc(process) else {})}
+        return {"rest": self.rest(process), **({"grpc": self.grpc(process)} if self.grpc(process) else {}),
+                **({"shared": self.shared(process)} if self.shared(process) else {})}
 
 
 # The state directory: who owns it, and what a launcher that died without stopping left there.
@@ -246,6 +269,7 @@ class System:
     one_process: bool = False
     reload: bool = False
     replicas: dict[str, int] = field(default_factory=dict)
+    workers: int = 1
     supervisor: Supervisor = field(default_factory=lambda: Supervisor({}))
     info: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
@@ -262,14 +286,16 @@ class System:
         publics = [n for n in self.registry.names if n not in contract.services]
         if len(publics) != 1:
             raise RuntimeError(f"expected one public process (not a service of api.yml), found {publics}")
-        if self.one_process and any(n > 1 for n in self.replicas.values()):
-            raise UpError("--replicas runs each instance as a process of its own: not with --one-process")
-        self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0], self.replicas)
+        if self.one_process and (any(n > 1 for n in self.replicas.values()) or self.workers > 1):
+            raise UpError("--replicas and --gateway-workers run each instance as a process of its own: not with "
+                          "--one-process")
+        self.ports = Ports(self.gateway_port, self.port_base, self.services, publics[0],
+                           {**self.replicas, publics[0]: self.workers})
         self.with_database = [s.name for s in self.registry.services if s.migrations is not None]
 
     @property
     def processes(self) -> list[str]:
-        return [*(i for s in self.services for i in self.ports.instances(s)), self.ports.public]
+        return [*(i for s in self.services for i in self.ports.instances(s)), *self.ports.instances(self.ports.public)]
 
     def start(self) -> dict[str, Any]:
         self.state.acquire()
@@ -324,7 +350,7 @@ class System:
         for name in self.processes:
             service = service_of(name)
             own[name] = {**own_env.get(service, {}), "SERVICE_NAME": service, "REST_PORT": str(self.ports.rest(name)),
-                         "GRPC_PORT": str(self.ports.grpc(name))}
+                         "GRPC_PORT": str(self.ports.grpc(name)), "SHARED_PORT": str(self.ports.shared(name))}
             if service in database_urls:
                 own[name]["DATABASE_URL"] = database_urls[service]
             if self._broker is not None and service in self.services:
@@ -342,11 +368,13 @@ class System:
             children = [Child(name, [*serve, service_of(name)], {**common, **own[name]}, PROJECT_ROOT,
                               self.ports.of(name)) for name in self.processes]
         # Under --reload a pre-warmed interpreter waits to become the next restarted process (warm.py).
-        self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.public, keep_spare=self.reload)
+        self.supervisor = Supervisor({c.name: c for c in children}, front=self.ports.instances(self.ports.public),
+                                     keep_spare=self.reload)
         self.supervisor.start_all()
         self._wait_ready()
         self.info = {
             "gateway": f"http://{self.host}:{self.ports.gateway}",
+            "gateway_workers": {w: f"http://{self.host}:{self.ports.rest(w)}" for w in self.ports.workers},
             "services": {s: self._addresses(s) for s in self.services},
             "postgres": {s: _redact(u) for s, u in database_urls.items()},
             "kafka": {"bootstrap_servers": tools_bootstrap, "dev_broker": self._broker is not None,
@@ -388,6 +416,8 @@ class System:
 
     def _check_ports(self) -> None:
         wanted = [(f"{name} REST", self.ports.rest(name)) for name in self.processes]
+        if self.ports.workers:
+            wanted.append(("gateway", self.ports.gateway))
         wanted += [(f"{name} gRPC", self.ports.grpc(name)) for name in self.processes if name != self.ports.public]
         # A process of a launcher that just died may take a moment to let go of its ports.
         deadline = time.monotonic() + 3
@@ -448,7 +478,7 @@ class System:
             name = request.name.removeprefix("restart-")
             if name in self.supervisor.children:
                 names.append(name)
-            elif name in self.services:
+            elif name in (*self.services, self.ports.public):
                 names += self.ports.instances(name)
             else:
                 log(f"ignoring a restart of {name!r}: no such process")
@@ -548,6 +578,8 @@ def print_addresses(info: dict[str, Any], state_dir: Path) -> None:
         "Trident is up" + (" (every process in one, --one-process)." if info.get("one_process") else "."),
         f"  gateway          {info['gateway']}   (web app at /, API docs at /docs)",
     ]
+    for name, url in info.get("gateway_workers", {}).items():
+        lines.append(f"  {name:<16} {url}   (this worker alone: health, metrics)")
     for service, addr in info["services"].items():
         for name, instance in addr.get("instances", {service: addr}).items():
             lines.append(f"  {name:<16} REST {instance['rest']}   gRPC {instance['grpc']}   topic {addr['topic']}")
@@ -590,11 +622,11 @@ def _next_changes(changes: queue.Queue[set[str]], timeout: float) -> list[set[st
 
 
 def up(registry: Registry, state_dir: Path, gateway_port: int, port_base: int, *, one_process: bool = False,
-       reload: bool = False, replicas: str = "") -> int:
+       reload: bool = False, replicas: str = "", workers: str = "1") -> int:
     try:
         services = [n for n in registry.names if n in registry.contract().services]
         system = System(registry, state_dir, gateway_port, port_base, one_process=one_process, reload=reload,
-                        replicas=parse_replicas(replicas, services))
+                        replicas=parse_replicas(replicas, services), workers=gateway_workers(workers))
     except UpError as exc:
         print(f"trident up: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +134,8 @@ class Spare:
 @dataclass
 class Supervisor:
     children: dict[str, Child]
-    # Stopped first on the way down, so it finishes its in-flight calls while the others still serve them.
-    front: str | None = None
+    # Stopped first on the way down, so they finish their in-flight calls while the others still serve them.
+    front: Collection[str] = ()
     changed: bool = False
     # Keep a pre-warmed interpreter for the next restart (`trident up --reload`, where restarts are the point).
     keep_spare: bool = False
@@ -245,8 +245,8 @@ class Supervisor:
         """The front process first (it finishes its in-flight calls), then the others together."""
         self.keep_spare = False
         self.discard_spare()
-        front = [self.children[self.front]] if self.front in self.children else []
-        rest = [c for c in self.children.values() if c.name != self.front]
+        front = [c for c in self.children.values() if c.name in self.front]
+        rest = [c for c in self.children.values() if c.name not in self.front]
         for group in (front, rest):
             for child in group:
                 child.restart_at = None
