@@ -692,3 +692,63 @@ async def test_a_logout_while_kafka_is_down_is_acknowledged_and_the_revocation_g
         assert found is not None and found.user_id == str(user_id)
     finally:
         await revocations.stop()
+
+
+async def test_a_refresh_whose_auth_was_killed_before_it_committed_is_applied_once_after_restart(
+        cluster: Cluster, kafka: AIOKafkaProducer) -> None:
+    """A crash must not turn a redelivered refresh into a "reuse" that ends the session: the trade of the token and
+    the new token commit in the unit of work of the consumed request, or neither does."""
+    auth, dsn = cluster.nodes["auth"], cluster.dsns["auth"]
+    refresh_token, user_id, session_id = secrets.token_urlsafe(32), uuid.uuid4(), uuid.uuid4()
+    correlation_id = uuid.uuid4().hex
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
+                           " VALUES ($1, $2, 'someone', now() + interval '1 hour', $3)",
+                           hashlib.sha256(refresh_token.encode()).digest(), user_id, session_id)
+    finally:
+        await conn.close()
+    replies = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
+                               fetch_max_wait_ms=20)
+    await replies.start()
+    await mq.assign_from_end(replies, kafka, "results")
+    lock = await asyncpg.connect(dsn)
+    try:
+        # Hold the request's unit of work at its processed-message record, then kill auth: whatever the handler
+        # did before that point must not have committed on its own.
+        lock_tx = lock.transaction()
+        await lock_tx.start()
+        await lock.execute("LOCK TABLE processed_messages IN SHARE ROW EXCLUSIVE MODE")
+        await kafka.send_and_wait("auth", json.dumps({"refresh_token": refresh_token}).encode(),
+                                  headers=[(mq.EVENT, b"refresh"), (mq.CORRELATION_ID, correlation_id.encode()),
+                                           (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()),
+                                           ("authorization", bearer("gateway").encode())])
+
+        async def waiting_on_the_lock() -> bool:
+            return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                            " AND relation = 'processed_messages'::regclass"))
+
+        await eventually(waiting_on_the_lock, what="the refresh handler blocked in its unit of work")
+        auth.kill9()
+        await lock_tx.commit()
+    finally:
+        await lock.close()
+    try:
+        auth.start()
+        await asyncio.to_thread(auth.wait_ready, 120)
+        reply = None
+        async with asyncio.timeout(120):
+            async for record in replies:
+                if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
+                    reply = record
+                    break
+        assert reply is not None
+        assert mq.header(reply.headers, mq.STATUS) == "OK", reply.value
+        pair = json.loads(reply.value)
+        assert pair["refresh_token"] and pair["refresh_token"] != refresh_token
+        # The session lives on: the old token traded once, the new one live, no revocation.
+        tokens = await query(dsn, "SELECT count(*) FILTER (WHERE revoked_at IS NULL) || '/' || count(*)"
+                                  " FROM refresh_tokens WHERE family_id = $1", session_id)
+        assert tokens == "1/2"
+    finally:
+        await replies.stop()

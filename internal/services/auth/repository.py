@@ -43,16 +43,19 @@ class RefreshTokenRepository:
 
     async def store(self, token_hash: bytes, user_id: str, username: str, expires_at: datetime,
                     family_id: uuid.UUID) -> None:
-        await self._pool.execute(
-            "INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            token_hash, uuid.UUID(user_id), username, expires_at, family_id,
-        )
+        async with db.connection(self._pool) as conn:
+            await conn.execute(
+                "INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                token_hash, uuid.UUID(user_id), username, expires_at, family_id,
+            )
 
     async def trade(self, token_hash: bytes) -> Session | Reused | None:
-        """Revoke a live token to trade it for the next of its family; a token traded before revokes the family.
+        """Revoke a live token to trade it for the next of its family. Reused: it was traded before (the caller
+        ends the session); None: unknown or expired.
 
-        None when the token is unknown or expired.
+        Part of the current unit of work: a consumed refresh whose process died before it committed is traded
+        again when redelivered, not mistaken for a reuse.
         """
         async with db.transaction(self._pool) as conn:
             row = await conn.fetchrow(
@@ -64,11 +67,14 @@ class RefreshTokenRepository:
                 return None
             session = Session(row["user_id"], row["username"], row["family_id"])
             if row["revoked_at"] is not None:
-                await conn.execute("UPDATE refresh_tokens SET revoked_at = now()"
-                                   " WHERE family_id = $1 AND revoked_at IS NULL", session.family_id)
                 return Reused(session)
             await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1", token_hash)
             return session
+
+    async def revoke_family(self, family_id: uuid.UUID) -> None:
+        async with db.connection(self._pool) as conn:
+            await conn.execute("UPDATE refresh_tokens SET revoked_at = now()"
+                               " WHERE family_id = $1 AND revoked_at IS NULL", family_id)
 
     async def end_session(self, token_hash: bytes) -> Session | None:
         """Revoke every token of the family `token_hash` belongs to; None when the token is unknown."""

@@ -63,13 +63,14 @@ class AuthService:
     async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:
         if not req.refresh_token:
             raise InvalidArgument("refresh_token is required")
-        # The trade commits whatever the answer: a reused token's session stays revoked though the call fails.
-        async with self._repo.standalone_transaction():
-            traded = await self._repo.trade(_hash(req.refresh_token))
-            if isinstance(traded, Reused):
-                # Used twice: someone else has a copy. The session ends for both, access tokens included.
-                await self._session_ended(traded.session, ctx)
+        # The trade and the new token commit together (with a consumed request's unit of work).
+        traded = await self._repo.trade(_hash(req.refresh_token))
         if isinstance(traded, Reused):
+            # Used twice: someone else has a copy. The session ends for both, access tokens included — committed
+            # on its own, as the call fails (which rolls a consumed request's unit of work back).
+            async with self._repo.standalone_transaction():
+                await self._repo.revoke_family(traded.session.family_id)
+                await self._session_ended(traded.session, ctx)
             raise Unauthenticated("this refresh token was already used: the session has ended, sign in again")
         if traded is None:
             raise Unauthenticated("invalid or expired refresh token")
