@@ -289,8 +289,13 @@ def test_control_characters_are_found_in_every_kind_of_text_field_and_named() ->
     assert _control_characters(clean) == ""  # tab, newline and carriage return are text
     assert _control_characters(pictures_pb2.CreatePictureRequest(title="a\x00b")) == "title"
     nested = analytics_pb2.CallLogs(logs=[analytics_pb2.CallLog(method="ok"), analytics_pb2.CallLog(user_id="\x1b[2J")])
-    assert _control_characters(nested) == "logs.user_id"
+    assert _control_characters(nested) == "logs[1].user_id"
+    # A batch is searched at once; the one bad log among many is still named.
+    batch = analytics_pb2.CallLogs(logs=[analytics_pb2.CallLog(method=f"m{i}") for i in range(500)])
+    assert _control_characters(batch) == ""
+    batch.logs[321].request_id = "r\x00"
+    assert _control_characters(batch) == "logs[321].request_id"
     trace = analytics_pb2.Trace(spans=[analytics_pb2.Span(name="ok", attributes={"k": "v\x7f"})])
-    assert _control_characters(trace) == "spans.attributes"
+    assert _control_characters(trace) == "spans[0].attributes"
     assert _control_characters(analytics_pb2.Trace(spans=[analytics_pb2.Span(attributes={"k\x01": "v"})])) == \
-        "spans.attributes"
+        "spans[0].attributes"

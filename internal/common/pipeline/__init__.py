@@ -243,20 +243,29 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _TextFields:
-    """Where a message type keeps text: its string fields, and the message fields to look into. Worked out once
-    per type; `joined` reads every singular string field in one C call (operator.attrgetter)."""
+    """Where a message type keeps text: its string fields, and the message fields to look into (only those whose
+    type holds text somewhere). Worked out once per type; `joined` reads every singular string field in one C call
+    (operator.attrgetter)."""
 
     def __init__(self, descriptor: Any) -> None:
         def names(kind: int, repeated: bool) -> tuple[str, ...]:
             return tuple(f.name for f in descriptor.fields
-                         if f.type == kind and f.is_repeated == repeated and not is_map(f))
+                         if f.type == kind and f.is_repeated == repeated and not is_map(f)
+                         and (kind != FieldDescriptor.TYPE_MESSAGE or _text_fields(f.message_type).has_text))
 
+        _text_fields_by_type[descriptor] = self  # a type that contains itself is looked into as it is built
         self.strings = names(FieldDescriptor.TYPE_STRING, False)
         self.repeated_strings = names(FieldDescriptor.TYPE_STRING, True)
-        self.messages = names(FieldDescriptor.TYPE_MESSAGE, False)
-        self.repeated_messages = names(FieldDescriptor.TYPE_MESSAGE, True)
         self.maps = tuple(f.name for f in descriptor.fields
                           if is_map(f) and any(e.type == e.TYPE_STRING for e in f.message_type.fields))
+        self.has_text = True  # until known otherwise: recursion through a type being built assumes text
+        self.messages = names(FieldDescriptor.TYPE_MESSAGE, False)
+        self.repeated_messages = names(FieldDescriptor.TYPE_MESSAGE, True)
+        self.has_text = bool(self.strings or self.repeated_strings or self.maps or self.messages
+                             or self.repeated_messages)
+        # Only singular strings: a list of these is checked with one search over all of their text.
+        self.flat = bool(self.strings) and not (self.repeated_strings or self.maps or self.messages
+                                                or self.repeated_messages)
         self._get = operator.attrgetter(*self.strings) if self.strings else None
 
     def joined(self, message: Message) -> str:
@@ -272,14 +281,15 @@ _text_fields_by_type: dict[Any, _TextFields] = {}
 def _text_fields(descriptor: Any) -> _TextFields:
     found = _text_fields_by_type.get(descriptor)
     if found is None:
-        found = _text_fields_by_type[descriptor] = _TextFields(descriptor)
+        found = _TextFields(descriptor)
     return found
 
 
 def _control_characters(message: Message, prefix: str = "") -> str:
     """The first string field of `message` (nested and map entries included) that holds a control character, or
-    "". The field lists of each message type are worked out once: this runs for every request and, for a batch of
-    call logs, for every log in it."""
+    "". The field lists of each message type are worked out once, and message fields without text are not looked
+    into: this runs for every request. A list of flat messages (a batch of call logs) is one search over all of
+    their text; only when that finds something is each item looked at, to name the field."""
     fields = _text_fields(message.DESCRIPTOR)
     if fields.strings and _CONTROL.search(fields.joined(message)):
         return prefix + next(n for n in fields.strings if _CONTROL.search(str(getattr(message, n))))
@@ -294,8 +304,14 @@ def _control_characters(message: Message, prefix: str = "") -> str:
         if message.HasField(name) and (found := _control_characters(getattr(message, name), f"{prefix}{name}.")):
             return found
     for name in fields.repeated_messages:
-        for item in getattr(message, name):
-            if found := _control_characters(item, f"{prefix}{name}."):
+        items = getattr(message, name)
+        if not items:
+            continue
+        item_fields = _text_fields(items[0].DESCRIPTOR)
+        if item_fields.flat and not _CONTROL.search("".join(map(item_fields.joined, items))):
+            continue
+        for index, item in enumerate(items):
+            if found := _control_characters(item, f"{prefix}{name}[{index}]."):
                 return found
     return ""
 

@@ -19,7 +19,9 @@ from internal.services.analytics.repository import BucketRow, CallLogRecord, Cal
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
 MAX_LOGS_PER_CALL = 1000
 _LOG_FIELDS = operator.attrgetter(
-    "transport", "service", "method", "status", "latency_ms", "user_id", "request_id", "trace_id", "time")
+    "transport", "service", "method", "status", "latency_ms", "user_id", "request_id", "trace_id")
+_TIME_FIELDS = operator.attrgetter("seconds", "nanos")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BUCKETS_TARGET = 60
 # Bucket widths a person reads at a glance; beyond a day, whole days.
 _ROUND_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -49,16 +51,19 @@ def _since(req: pb.GetLogsRequest) -> datetime:
 
 def _row(log: pb.CallLog, index: int) -> CallLogRecord:
     """A call log as a row in COLUMNS order, ready for COPY (one per stored call log: no object in between)."""
-    transport, service, method, status, latency_ms, user_id, request_id, trace_id, stamp = _LOG_FIELDS(log)
+    transport, service, method, status, latency_ms, user_id, request_id, trace_id = _LOG_FIELDS(log)
     if not (transport and service and method):
         raise InvalidArgument(f"logs[{index}]: transport, service and method are required")
-    try:  # what Timestamp.ToDatetime does, without its Python arithmetic
-        when = datetime.fromtimestamp(stamp.seconds, UTC).replace(microsecond=stamp.nanos // 1000) \
-            if log.HasField("time") else datetime.now(UTC)
-    except (ValueError, OverflowError, OSError):
-        raise InvalidArgument(f"logs[{index}]: time is not a valid time") from None
+    if log.HasField("time"):
+        seconds, nanos = _TIME_FIELDS(log.time)
+        try:  # what Timestamp.ToDatetime does, in the fewest steps (one of the costs of every stored log)
+            when = _EPOCH + timedelta(0, seconds, nanos // 1000)
+        except OverflowError:
+            raise InvalidArgument(f"logs[{index}]: time is not a valid time") from None
+    else:
+        when = datetime.now(UTC)
     return (when, transport, service, method, status, latency_ms, user_id, request_id,
-            trace_id if _TRACE_ID.fullmatch(trace_id) else "")
+            trace_id if not trace_id or _TRACE_ID.fullmatch(trace_id) else "")
 
 
 def _timestamp(when: datetime) -> Timestamp:
