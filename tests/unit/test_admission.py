@@ -89,7 +89,7 @@ async def test_refused_calls_cost_no_span_or_log_line_each_only_a_periodic_warni
             return "done"
 
         edge = Operation(side="edge", process="gateway", service="pictures", method="GetPicture")
-        handle = chain(edge_stack(admission), edge, slow)
+        handle = chain([admission.middleware, *edge_stack()], edge, slow)
         running = asyncio.ensure_future(handle(None, CallContext(transport="rest")))
         await asyncio.sleep(0)
         for _ in range(30):

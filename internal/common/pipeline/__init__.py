@@ -398,6 +398,7 @@ class Admission:
         self._probe: asyncio.Task[None] | None = None
         self._shed_unlogged = 0
         self._shed_logged_at = -self._LOG_EVERY_S
+        self._shed_series: dict[tuple[str, str, str], Any] = {}
 
     def admit(self) -> str | None:
         """Why a new call is refused now, or None when it may go ahead."""
@@ -454,23 +455,38 @@ class Admission:
             self._drained_at = loop.time()
             self.lag_s = 0.0
 
-    def middleware(self, op: Operation, next_: Handler) -> Handler:
-        """Refusing must cost far less than serving, or an overload is spent refusing: a refused call is
-        counted (metrics) but gets no span and no access-log line of its own, only a WARNING at most every
-        `_LOG_EVERY_S` saying how many were refused and why."""
+    def enter(self, process: str, transport: str, method: str) -> Unavailable | None:
+        """Admit a call (None; `leave` when it ends) or refuse it: the error to answer with at once.
 
-        async def handle(request: Any, ctx: CallContext) -> Any:
-            refused = self.admit()
-            if refused is not None:
-                metrics.SHED.labels(op.process, ctx.transport, op.method).inc()
-                self._log_shed(op.process, refused)
-                raise Unavailable(f"{op.process} is {refused}; try again", retry_after=1)
+        Refusing must cost far less than serving, or an overload is spent refusing: a refused call is counted
+        (`trident_shed_requests_total`) but gets no span and no access-log line of its own, only a WARNING at
+        most every `_LOG_EVERY_S` saying how many were refused and why. The edge asks before it builds the call
+        at all (`rest.public`); a service's servers ask first in the pipeline (`middleware`)."""
+        refused = self.admit()
+        if refused is None:
             self.in_flight += 1
             self._watch()
+            return None
+        counter = self._shed_series.get((process, transport, method))
+        if counter is None:
+            counter = self._shed_series[(process, transport, method)] = metrics.SHED.labels(process, transport,
+                                                                                            method)
+        counter.inc()
+        self._log_shed(process, refused)
+        return Unavailable(f"{process} is {refused}; try again", retry_after=1)
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+    def middleware(self, op: Operation, next_: Handler) -> Handler:
+        async def handle(request: Any, ctx: CallContext) -> Any:
+            refused = self.enter(op.process, ctx.transport, op.method)
+            if refused is not None:
+                raise refused
             try:
                 return await next_(request, ctx)
             finally:
-                self.in_flight -= 1
+                self.leave()
 
         return handle
 
@@ -527,7 +543,7 @@ def applied_once(pool: asyncpg.Pool | None, response_types: Mapping[str, type[Me
 
 
 def server_stack(identities: Identities, admission: Admission, once: Middleware | None = None) -> list[Middleware]:
-    return [measured, admission.middleware, traced, logged, recovered, identified(identities), validated,
+    return [admission.middleware, measured, traced, logged, recovered, identified(identities), validated,
             *([once] if once is not None else []), deadline]
 
 
@@ -535,6 +551,7 @@ def client_stack(timeout_s: float, internal: InternalTokens) -> list[Middleware]
     return [traced, measured, credentialed(internal), call_budget(timeout_s), retried()]
 
 
-def edge_stack(admission: Admission, extra: Sequence[Middleware] = ()) -> list[Middleware]:
-    """The public edge: as a server, plus what the application adds (authentication, call logs)."""
-    return [measured, admission.middleware, traced, logged, recovered, *extra]
+def edge_stack(extra: Sequence[Middleware] = ()) -> list[Middleware]:
+    """The public edge: as a server (admission is asked before the call is built: `rest.public`), plus what the
+    application adds (authentication, call logs)."""
+    return [measured, traced, logged, recovered, *extra]

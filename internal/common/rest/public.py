@@ -96,7 +96,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
     # Authentication first: what the application adds (e.g. call logs) sees who is calling.
     middlewares = [*([authenticated(edge.authenticate)] if route.auth else []), *edge.middlewares]
     operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent, route.status)
-    pipeline = chain(edge_stack(admission, middlewares), operation, _forward(route, sender))
+    pipeline = chain(edge_stack(middlewares), operation, _forward(route, sender))
     renderer = edge.renderers.get(route.render) if route.render else None
     if route.render and renderer is None:
         raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
@@ -105,20 +105,29 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         transport = request.match_info["transport"]
         if transport not in TRANSPORTS:
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
+        # Admission first: a refused call costs no context, no pipeline, no span and no log line of its own.
+        refused = admission.enter(process, transport, route.name)
+        if refused is not None:
+            response = encode_error(refused)
+            response.headers["X-Trident-Transport"] = transport
+            return response
         started = time.perf_counter()
-        ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
-        ctx = ctx.evolve(credentials=bearer(request.headers.get("Authorization", "")),
-                         client_address=request.remote or "")
         try:
-            result = await pipeline(request, ctx)
-            if renderer is not None:
-                raw = renderer(result)
-                response: web.StreamResponse = web.Response(body=raw.body, content_type=raw.content_type,
-                                                            headers=raw.headers, status=route.status)
-            else:
-                response = encode_message(result, route.status)
-        except TridentError as exc:
-            response = encode_error(exc)
+            ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
+            ctx = ctx.evolve(credentials=bearer(request.headers.get("Authorization", "")),
+                             client_address=request.remote or "")
+            try:
+                result = await pipeline(request, ctx)
+                if renderer is not None:
+                    raw = renderer(result)
+                    response = web.Response(body=raw.body, content_type=raw.content_type, headers=raw.headers,
+                                            status=route.status)
+                else:
+                    response = encode_message(result, route.status)
+            except TridentError as exc:
+                response = encode_error(exc)
+        finally:
+            admission.leave()
         response.headers["X-Trident-Transport"] = transport
         response.headers["X-Request-Id"] = ctx.request_id
         response.headers["Server-Timing"] = f"upstream;dur={(time.perf_counter() - started) * 1000:.1f}"
