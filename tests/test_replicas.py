@@ -491,3 +491,38 @@ async def test_gateway_workers_share_its_port_and_a_killed_one_costs_no_new_call
     assert meanwhile == Counter({200: 30})
     assert served_by_new > 0
     assert f"{victim} (pid {old_pid}) exited" in replicated.logs()
+
+
+async def test_trident_restart_gateway_restarts_each_worker_in_turn_and_no_read_fails(replicated: Up) -> None:
+    env = {**os.environ, "TRIDENT_STATE_DIR": str(replicated.state_dir)}
+    async with GatewayClient(replicated.gateway_url) as client:
+        token = (await client.signup("rest"))[1].body["access_token"]
+    statuses: Counter[int] = Counter()
+    done = asyncio.Event()
+
+    async def read() -> None:
+        # A browser's way: kept-alive connections, each to whichever worker accepted it.
+        async with GatewayClient(replicated.gateway_url) as reader:
+            for _ in range(3000):  # bounded; ends with the restarts
+                if done.is_set():
+                    return
+                reply = await reader.request("GET", "/rest/pictures", token=token, params={"page_size": "5"})
+                statuses[reply.status] += 1
+                await asyncio.sleep(0.02)
+
+    readers = [asyncio.create_task(read()) for _ in range(4)]
+    try:
+        before = replicated.refresh()["pids"]
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "internal.cli", "restart", "gateway",
+                                                       cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+                                                       stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=400)
+        assert process.returncode == 0, err.decode()
+        after = replicated.refresh()["pids"]
+        assert all(after[w] != before[w] for w in GATEWAY_WORKERS) and after["users"] == before["users"]
+        assert [line.split()[0] for line in out.decode().splitlines()] == GATEWAY_WORKERS, out
+    finally:
+        done.set()
+        await asyncio.gather(*readers)
+    print(f"\nreads during the restart of both gateway workers: {dict(statuses)}")
+    assert set(statuses) == {200}, statuses
