@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
@@ -34,6 +33,7 @@ from internal.common.rest.public import Edge, mount_edge
 from internal.common.sender import Sender, TransportClient
 from internal.common.sender.events import EventsClient
 from internal.common.sender.grpc import GrpcClient
+from internal.common.sender.http1 import Http1Client, ResponseTooLarge
 from internal.common.sender.rest import RestClient
 from internal.common.service import Handler, ServiceSpec, bind_handlers, check_subscription
 from internal.common.tokens import Identities, InternalTokens, TokenVerifier
@@ -255,32 +255,28 @@ class PeerReadiness:
         self._settings = settings
         self._peers = peers
         self._own = own
-        self._session: aiohttp.ClientSession | None = None
+        self._http = Http1Client(max_connections=2, idle_s=settings.http_keepalive_timeout_s * 2 / 3)
 
     async def ready(self) -> bool:
         if not await self._own():
             return False
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
         for peer in self._peers:
-            for url in self._settings.peer(peer).rest_urls:
-                if await self._answers(url + "/readyz"):
+            for base in self._settings.peer(peer).rest_urls:
+                if await self._answers(base):
                     break
             else:
                 return False
         return True
 
-    async def _answers(self, url: str) -> bool:
-        assert self._session is not None
+    async def _answers(self, base: str) -> bool:
         try:
-            async with self._session.get(url) as response:
-                return response.status == 200
-        except (aiohttp.ClientError, TimeoutError):
+            async with asyncio.timeout(2):
+                return (await self._http.request(base, "GET", "/readyz")).status == 200
+        except (OSError, TimeoutError, ResponseTooLarge):
             return False
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self._http.close()
 
 
 async def serve(registry: Registry, name: str) -> None:

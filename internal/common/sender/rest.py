@@ -1,10 +1,11 @@
-"""The sender's REST client: one aiohttp session per process, kept alive, spreading calls over a peer's instances."""
+"""The sender's REST client: kept-alive connections to every instance of a peer (`http1`), calls spread over them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from urllib.parse import urlencode
 
-import aiohttp
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
@@ -12,6 +13,7 @@ from internal.common.config import Settings
 from internal.common.contract import MethodBinding
 from internal.common.errors import DeadlineExceeded, Internal, Unavailable
 from internal.common.rest import PROTOBUF, decode_error, outgoing_request
+from internal.common.sender.http1 import ConnectFailed, Http1Client, ResponseTooLarge
 from internal.common.service import CallContext
 
 
@@ -48,16 +50,10 @@ class Instances:
 class RestClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._session: aiohttp.ClientSession | None = None
+        # Idle connections are dropped before the peer's own keep-alive timeout would close them.
+        self._http = Http1Client(max_connections=128, idle_s=settings.http_keepalive_timeout_s * 2 / 3,
+                                 max_body=2 * settings.max_body_bytes)
         self._instances: dict[str, Instances] = {}
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256, limit_per_host=128, keepalive_timeout=30),
-                cookie_jar=aiohttp.DummyCookieJar(),  # calls between services carry no cookies: skip the jar
-            )
-        return self._session
 
     def instances(self, service: str) -> Instances:
         instances = self._instances.get(service)
@@ -74,32 +70,32 @@ class RestClient:
             headers["Content-Type"] = PROTOBUF
         instances = self.instances(binding.service)
         refused = 0
+        target = path + "?" + urlencode(query) if query else path
         for base in instances.order():
-            timeout = aiohttp.ClientTimeout(total=ctx.remaining())
             try:
-                async with self._get_session().request(binding.http_method, base + path, params=query, data=body,
-                                                       headers=headers, timeout=timeout) as response:
-                    raw = await response.read()
+                async with asyncio.timeout(ctx.remaining()):
+                    response = await self._http.request(base, binding.http_method, target, headers, body)
                 instances.answered(base)
             except TimeoutError:
                 raise DeadlineExceeded(f"no answer from {binding.service}.{binding.name} over REST within the "
                                        "deadline") from None
-            except aiohttp.ClientConnectorError:
+            except ConnectFailed:
                 # Not connected, so the request never reached it: any call may go to the next instance.
                 instances.failed(base)
                 refused += 1
                 continue
-            except aiohttp.ClientError as exc:
+            except (OSError, ResponseTooLarge) as exc:
                 # It may have been served before the connection broke: only the retry middleware, for methods the
                 # proto marks idempotent, tries again (and the next attempt starts at another instance).
                 instances.failed(base)
                 raise Unavailable(f"{binding.service} is unavailable over REST: {type(exc).__name__}") from None
+            raw = response.body
             if response.status >= 400:
                 raise decode_error(response.status, raw)
             if not raw:
                 return binding.response_type()
             try:
-                if response.content_type == PROTOBUF:
+                if response.content_type.partition(";")[0].strip() == PROTOBUF:
                     return binding.response_type.FromString(raw)
                 return json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True)
             except (json_format.ParseError, DecodeError) as exc:
@@ -108,5 +104,4 @@ class RestClient:
                           f"({refused} tried)")
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self._http.close()
