@@ -58,6 +58,9 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self._waiter is None:
+            self.close()  # bytes no request asked for: whatever follows on this connection is unreadable
+            return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
