@@ -144,3 +144,32 @@ async def test_a_refused_connection_an_oversized_answer_and_a_header_line_break_
         assert (await client.request(server.base, "POST", "/echo", {}, b"x" * 10)).body == b"x" * 10
     finally:
         client.close()
+
+
+def test_it_runs_on_uvloop_as_every_process_does() -> None:
+    import uvloop
+
+    async def main() -> tuple[int, bytes, int]:
+        peers: set[tuple[str, int]] = set()
+
+        async def echo(request: web.Request) -> web.Response:
+            peers.add(request.transport.get_extra_info("peername") if request.transport else ("", 0))
+            return web.Response(body=await request.read())
+
+        app = web.Application()
+        app.router.add_post("/echo", echo)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        client = Http1Client()
+        try:
+            for _ in range(5):
+                response = await client.request(base, "POST", "/echo", {}, b"uv" * 50_000)
+            return response.status, response.body, len(peers)
+        finally:
+            client.close()
+            await runner.cleanup()
+
+    assert uvloop.run(main()) == (200, b"uv" * 50_000, 1)
