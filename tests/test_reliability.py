@@ -179,6 +179,38 @@ async def query(dsn: str, sql: str, *args: Any) -> Any:
         await conn.close()
 
 
+async def blocked_on(lock: asyncpg.Connection, table: str, what: str) -> None:
+    """Until a statement of the service waits for the lock `lock` holds on `table`."""
+
+    async def waiting() -> bool:
+        return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = $1::regclass",
+                                        table))
+
+    await eventually(waiting, what=what)
+
+
+async def reply_to(replies: AIOKafkaConsumer, correlation_id: str, within: float = 120) -> Any:
+    """The reply record with this correlation id."""
+    async with asyncio.timeout(within):
+        async for record in replies:
+            if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
+                return record
+    raise AssertionError(f"no reply {correlation_id}")
+
+
+async def stored_session(dsn: str) -> tuple[str, uuid.UUID, uuid.UUID]:
+    """A live refresh token written straight into auth's database: (token, user id, session id)."""
+    refresh_token, user_id, session_id = secrets.token_urlsafe(32), uuid.uuid4(), uuid.uuid4()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
+                           " VALUES ($1, $2, 'someone', now() + interval '1 hour', $3)",
+                           hashlib.sha256(refresh_token.encode()).digest(), user_id, session_id)
+    finally:
+        await conn.close()
+    return refresh_token, user_id, session_id
+
+
 async def metric(node: Node, name: str) -> float:
     """The sum of a counter over its labels, from the process's /metrics."""
     async with aiohttp.ClientSession() as session, session.get(node.url + "/metrics") as response:
@@ -420,11 +452,7 @@ async def test_a_request_whose_service_was_killed_before_answering_is_applied_on
                                            (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()),
                                            ("authorization", bearer("auth").encode())])
 
-        async def waiting_on_the_lock() -> bool:
-            return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
-                                            " AND relation = 'users'::regclass"))
-
-        await eventually(waiting_on_the_lock, what="the createuser handler blocked at its INSERT")
+        await blocked_on(lock, "users", "the createuser handler blocked at its INSERT")
         if moment == "while-handling":
             users.kill9()
             await lock_tx.commit()
@@ -445,13 +473,7 @@ async def test_a_request_whose_service_was_killed_before_answering_is_applied_on
         users.start()
         await asyncio.to_thread(users.wait_ready, 120)
 
-        reply = None
-        async with asyncio.timeout(120):
-            async for record in replies:
-                if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
-                    reply = record
-                    break
-        assert reply is not None
+        reply = await reply_to(replies, correlation_id)
         assert mq.header(reply.headers, mq.STATUS) == "OK", reply.value
         stored_id = await query(users_dsn, "SELECT id::text FROM users WHERE username = $1", username)
         assert json.loads(reply.value)["id"] == stored_id  # the same user, not ALREADY_EXISTS
@@ -507,10 +529,7 @@ async def test_a_request_that_cannot_be_decoded_gets_an_error_reply_and_is_dead_
         sent = await kafka.send_and_wait(
             "users", b'{"username": ', headers=[(mq.EVENT, b"createuser"), (mq.CORRELATION_ID, correlation_id.encode()),
                                                 (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode())])
-        async with asyncio.timeout(60):
-            async for record in replies:
-                if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
-                    break
+        record = await reply_to(replies, correlation_id, within=60)
         assert mq.header(record.headers, mq.STATUS) == "INVALID_ARGUMENT"
         assert json.loads(record.value)["error"]["code"] == "INVALID_ARGUMENT"
     finally:
@@ -555,11 +574,7 @@ async def test_a_picture_request_delivered_twice_stores_one_picture_and_answers_
         answers = []
         for _ in range(2):  # the second delivery of the same message, as after a crash before the commit
             await kafka.send_and_wait("pictures", request, headers=headers)
-            async with asyncio.timeout(60):
-                async for record in replies:
-                    if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
-                        answers.append(record)
-                        break
+            answers.append(await reply_to(replies, correlation_id, within=60))
     finally:
         await replies.stop()
     assert [mq.header(a.headers, mq.STATUS) for a in answers] == ["OK", "OK"], [a.value for a in answers]
@@ -611,11 +626,7 @@ async def test_call_logs_are_acknowledged_only_once_stored_and_survive_a_killed_
             value, headers = call_logs_record(f"{marker}-{index}", 25)
             await kafka.send_and_wait("analytics", value, headers=headers)
 
-        async def waiting_on_the_lock() -> bool:
-            return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
-                                            " AND relation = 'call_logs'::regclass"))
-
-        await eventually(waiting_on_the_lock, what="analytics blocked at its COPY")
+        await blocked_on(lock, "call_logs", "analytics blocked at its COPY")
         analytics.kill9()
         await lock_tx.commit()
     finally:
@@ -656,14 +667,7 @@ async def test_a_call_log_record_without_logs_is_refused_and_the_next_one_is_sto
 async def test_a_logout_while_kafka_is_down_is_acknowledged_and_the_revocation_goes_out_once_it_is_back(
         cluster: Cluster, kafka: AIOKafkaProducer) -> None:
     auth, dsn = cluster.nodes["auth"], cluster.dsns["auth"]
-    refresh_token, user_id, session_id = secrets.token_urlsafe(32), uuid.uuid4(), uuid.uuid4()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
-                           " VALUES ($1, $2, 'someone', now() + interval '1 hour', $3)",
-                           hashlib.sha256(refresh_token.encode()).digest(), user_id, session_id)
-    finally:
-        await conn.close()
+    refresh_token, user_id, session_id = await stored_session(dsn)
     revocations = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
                                    fetch_max_wait_ms=20)
     await revocations.start()
@@ -699,15 +703,8 @@ async def test_a_refresh_whose_auth_was_killed_before_it_committed_is_applied_on
     """A crash must not turn a redelivered refresh into a "reuse" that ends the session: the trade of the token and
     the new token commit in the unit of work of the consumed request, or neither does."""
     auth, dsn = cluster.nodes["auth"], cluster.dsns["auth"]
-    refresh_token, user_id, session_id = secrets.token_urlsafe(32), uuid.uuid4(), uuid.uuid4()
+    refresh_token, _, session_id = await stored_session(dsn)
     correlation_id = uuid.uuid4().hex
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("INSERT INTO refresh_tokens (token_hash, user_id, username, expires_at, family_id)"
-                           " VALUES ($1, $2, 'someone', now() + interval '1 hour', $3)",
-                           hashlib.sha256(refresh_token.encode()).digest(), user_id, session_id)
-    finally:
-        await conn.close()
     replies = AIOKafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=None, enable_auto_commit=False,
                                fetch_max_wait_ms=20)
     await replies.start()
@@ -724,11 +721,7 @@ async def test_a_refresh_whose_auth_was_killed_before_it_committed_is_applied_on
                                            (mq.REPLY_TO, b"results"), (mq.CONTENT_TYPE, mq.JSON.encode()),
                                            ("authorization", bearer("gateway").encode())])
 
-        async def waiting_on_the_lock() -> bool:
-            return bool(await lock.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"
-                                            " AND relation = 'processed_messages'::regclass"))
-
-        await eventually(waiting_on_the_lock, what="the refresh handler blocked in its unit of work")
+        await blocked_on(lock, "processed_messages", "the refresh handler blocked in its unit of work")
         auth.kill9()
         await lock_tx.commit()
     finally:
@@ -736,13 +729,7 @@ async def test_a_refresh_whose_auth_was_killed_before_it_committed_is_applied_on
     try:
         auth.start()
         await asyncio.to_thread(auth.wait_ready, 120)
-        reply = None
-        async with asyncio.timeout(120):
-            async for record in replies:
-                if mq.header(record.headers, mq.CORRELATION_ID) == correlation_id:
-                    reply = record
-                    break
-        assert reply is not None
+        reply = await reply_to(replies, correlation_id)
         assert mq.header(reply.headers, mq.STATUS) == "OK", reply.value
         pair = json.loads(reply.value)
         assert pair["refresh_token"] and pair["refresh_token"] != refresh_token
