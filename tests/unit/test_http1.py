@@ -149,7 +149,7 @@ async def test_a_refused_connection_an_oversized_answer_and_a_header_line_break_
 def test_it_runs_on_uvloop_as_every_process_does() -> None:
     import uvloop
 
-    async def main() -> tuple[int, bytes, int]:
+    async def main() -> tuple[int, bytes | bytearray, int]:
         peers: set[tuple[str, int]] = set()
 
         async def echo(request: web.Request) -> web.Response:

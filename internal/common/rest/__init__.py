@@ -41,7 +41,7 @@ def encode_error(exc: TridentError, headers: Mapping[str, str] | None = None) ->
     return response
 
 
-def decode_error(status: int, body: bytes) -> TridentError:
+def decode_error(status: int, body: bytes | bytearray) -> TridentError:
     """The error of an HTTP answer (the body's error model, else one from the status)."""
     try:
         parsed = orjson.loads(body) if body else None

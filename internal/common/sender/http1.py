@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 
 import httptools
 
+# Answers longer than this (with a Content-Length) are received in place.
+_IN_PLACE = 256 * 1024
+
 
 class ConnectFailed(OSError):
     """No connection could be made: the request never left, so another instance may take it."""
@@ -36,7 +39,7 @@ class ResponseTooLarge(Exception):
 class Response:
     status: int
     content_type: str
-    body: bytes
+    body: bytes | bytearray  # protobuf, orjson and json_format read either
 
 
 class _Connection(asyncio.Protocol):
@@ -46,7 +49,9 @@ class _Connection(asyncio.Protocol):
         self._max_body = max_body
         self._waiter: asyncio.Future[Response] | None = None
         self._content_type = b""
+        self._length = -1  # Content-Length, when the answer has one
         self._body: list[bytes] = []
+        self._buffer: bytearray | None = None  # a large answer of known length, filled in place
         self._size = 0
         self.closed = False
         self.keep_alive = False
@@ -77,18 +82,34 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(name) == 12 and name.lower() == b"content-type":
             self._content_type = value
+        elif len(name) == 14 and name.lower() == b"content-length" and value.isdigit():
+            self._length = int(value)
+
+    def on_headers_complete(self) -> None:
+        if self._length > self._max_body:
+            raise ResponseTooLarge(f"the answer exceeds {self._max_body} bytes")
+        if self._length > _IN_PLACE:
+            # Received into one buffer of its size: joining chunks would hold a picture twice at once.
+            self._buffer = bytearray(self._length)
 
     def on_body(self, body: bytes) -> None:
+        start = self._size
         self._size += len(body)
-        if self._size > self._max_body:
+        if self._size > self._max_body or (self._buffer is not None and self._size > len(self._buffer)):
             raise ResponseTooLarge(f"the answer exceeds {self._max_body} bytes")
-        self._body.append(body)
+        if self._buffer is not None:
+            self._buffer[start:self._size] = body
+        else:
+            self._body.append(body)
 
     def on_message_complete(self) -> None:
-        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        if self._buffer is not None:
+            body: bytes | bytearray = self._buffer
+        else:
+            body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         response = Response(self._parser.get_status_code(), self._content_type.decode("latin-1"), body)
         self.keep_alive = self._parser.should_keep_alive()
-        self._content_type, self._body, self._size = b"", [], 0
+        self._content_type, self._length, self._body, self._buffer, self._size = b"", -1, [], None, 0
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(response)
 

@@ -96,8 +96,10 @@ class RestClient:
                 return binding.response_type()
             try:
                 if response.content_type.partition(";")[0].strip() == PROTOBUF:
-                    return binding.response_type.FromString(raw)
-                return json_format.Parse(raw, binding.response_type(), ignore_unknown_fields=True)
+                    # The C implementation reads any buffer (a large answer arrives as a bytearray); the stubs say
+                    # bytes.
+                    return binding.response_type.FromString(raw)  # type: ignore[arg-type]
+                return json_format.Parse(bytes(raw), binding.response_type(), ignore_unknown_fields=True)
             except (json_format.ParseError, DecodeError) as exc:
                 raise Internal(f"{binding.service} sent an unreadable answer: {exc}") from None
         raise Unavailable(f"{binding.service} is unavailable over REST: no instance accepted a connection "
