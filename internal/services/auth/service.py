@@ -63,18 +63,20 @@ class AuthService:
     async def refresh(self, req: pb.RefreshRequest, ctx: CallContext) -> pb.TokenPair:
         if not req.refresh_token:
             raise InvalidArgument("refresh_token is required")
-        # The trade and the new token commit together (with a consumed request's unit of work).
-        traded = await self._repo.trade(_hash(req.refresh_token))
-        if isinstance(traded, Reused):
-            # Used twice: someone else has a copy. The session ends for both, access tokens included — committed
-            # on its own, as the call fails (which rolls a consumed request's unit of work back).
-            async with self._repo.standalone_transaction():
-                await self._repo.revoke_family(traded.session.family_id)
-                await self._session_ended(traded.session, ctx)
-            raise Unauthenticated("this refresh token was already used: the session has ended, sign in again")
-        if traded is None:
-            raise Unauthenticated("invalid or expired refresh token")
-        return await self._issue(str(traded.user_id), traded.username, traded.family_id)
+        # The trade and the new token commit together, in one transaction (part of a consumed request's unit of
+        # work): a crash between them must not leave a traded token without its successor.
+        async with self._repo.transaction():
+            traded = await self._repo.trade(_hash(req.refresh_token))
+            if isinstance(traded, Reused):
+                # Used twice: someone else has a copy. The session ends for both, access tokens included —
+                # committed on its own, as the call fails (which rolls its transaction or unit of work back).
+                async with self._repo.standalone_transaction():
+                    await self._repo.revoke_family(traded.session.family_id)
+                    await self._session_ended(traded.session, ctx)
+                raise Unauthenticated("this refresh token was already used: the session has ended, sign in again")
+            if traded is None:
+                raise Unauthenticated("invalid or expired refresh token")
+            return await self._issue(str(traded.user_id), traded.username, traded.family_id)
 
     async def logout(self, req: pb.LogoutRequest, ctx: CallContext) -> Empty:
         if not req.refresh_token:
