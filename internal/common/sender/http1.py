@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
-# Answers longer than this (with a Content-Length) are received in place.
+# Answers longer than this (with a Content-Length) are received in place; request bodies longer than this are
+# written as they are, not copied behind the request's head.
 _IN_PLACE = 256 * 1024
 
 
@@ -119,8 +120,8 @@ class _Connection(asyncio.Protocol):
         assert self._transport is not None
         self._waiter = asyncio.get_running_loop().create_future()
         try:
-            self._transport.write(head + body if body and len(body) < 65536 else head)
-            if body and len(body) >= 65536:
+            self._transport.write(head + body if body and len(body) <= _IN_PLACE else head)
+            if body and len(body) > _IN_PLACE:
                 self._transport.write(body)  # a large body as it is: not copied into one buffer with the head
             return await self._waiter
         finally:
