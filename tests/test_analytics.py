@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
+import pytest
+from google.protobuf.empty_pb2 import Empty
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from api.gen import analytics_pb2
+from internal.common.tokens import InternalTokens
 from internal.services.analytics.service import bucket_seconds_for
 from tests.client import TRANSPORTS, GatewayClient, Reply
+from tests.conftest import RunningSystem
 
 
 async def test_calls_over_every_transport_are_counted_per_transport(gateway: GatewayClient) -> None:
@@ -233,3 +242,40 @@ async def test_a_user_sees_only_their_own_calls_and_aggregates(gateway: GatewayC
     # Bob listed pictures over events three times; none of it is in Alice's aggregates.
     assert not any(s["transport"] == "events" and s["method"] == "listPictures" for s in reply.body["stats"])
     assert sum(s["count"] for s in reply.body["stats"]) == reply.body["total"]
+
+
+async def test_a_batch_of_call_logs_is_stored_as_sent_or_refused_whole(system: RunningSystem) -> None:
+    """LogData straight at analytics with the gateway's identity: each log stored with its own fields, a log
+    without a time at the time it arrived, a malformed trace id dropped; a batch with one bad log stores none."""
+    user_id = str(uuid.uuid4())
+    as_gateway = (("authorization", "Bearer " + InternalTokens(system.internal_key, "gateway").mint(user_id, "u")),)
+    sent_at = Timestamp(seconds=1_700_000_000, nanos=123_456_789)
+    log = analytics_pb2.CallLog(transport="grpc", service="pictures", method="GetPicture", status=404,
+                                latency_ms=2.5, user_id=user_id, request_id="r-1", time=sent_at,
+                                trace_id="0af7651916cd43dd8448eb211c80319c")
+    untimed = analytics_pb2.CallLog(transport="events", service="users", method="GetMe", status=200, latency_ms=1,
+                                    user_id=user_id, request_id="r-2", trace_id="not a trace id")
+    async with grpc.aio.insecure_channel(system.grpc_target("analytics")) as channel:
+        log_data = channel.unary_unary("/trident.analytics.v1.Analytics/LogData",
+                                       request_serializer=analytics_pb2.CallLogs.SerializeToString,
+                                       response_deserializer=Empty.FromString)
+        get_logs = channel.unary_unary("/trident.analytics.v1.Analytics/GetLogs",
+                                       request_serializer=analytics_pb2.GetLogsRequest.SerializeToString,
+                                       response_deserializer=analytics_pb2.GetLogsResponse.FromString)
+        nameless = analytics_pb2.CallLog(transport="rest", service="pictures", user_id=user_id, request_id="r-3")
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await log_data(analytics_pb2.CallLogs(logs=[log, nameless]), metadata=as_gateway, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refused.value.details() == "logs[1]: transport, service and method are required"
+
+        before = datetime.now(UTC)
+        await log_data(analytics_pb2.CallLogs(logs=[log, untimed]), metadata=as_gateway, timeout=10)
+        since = analytics_pb2.GetLogsRequest(since=Timestamp(seconds=1_600_000_000))
+        stored = await get_logs(since, metadata=as_gateway, timeout=10)
+    by_request = {row.request_id: row for row in stored.logs}
+    assert sorted(by_request) == ["r-1", "r-2"]  # nothing of the refused batch
+    first, second = by_request["r-1"], by_request["r-2"]
+    assert (first.transport, first.service, first.method, first.status, first.latency_ms) == (
+        "grpc", "pictures", "GetPicture", 404, 2.5)
+    assert first.time.ToMicroseconds() == sent_at.ToMicroseconds() and first.trace_id == log.trace_id
+    assert second.trace_id == "" and second.time.ToDatetime(tzinfo=UTC) >= before - timedelta(seconds=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from google.protobuf.empty_pb2 import Empty
@@ -18,9 +19,9 @@ from internal.services.analytics.repository import BucketRow, CallLogRecord, Cal
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 500
 MAX_LOGS_PER_CALL = 1000
-_LOG_FIELDS = operator.attrgetter(
-    "transport", "service", "method", "status", "latency_ms", "user_id", "request_id", "trace_id")
-_TIME_FIELDS = operator.attrgetter("seconds", "nanos")
+# Every field of a call log in one C call (`time.seconds`: 0 when the log has no time).
+_LOG_FIELDS = operator.attrgetter("time.seconds", "time.nanos", "transport", "service", "method", "status",
+                                  "latency_ms", "user_id", "request_id", "trace_id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BUCKETS_TARGET = 60
 # Bucket widths a person reads at a glance; beyond a day, whole days.
@@ -49,21 +50,22 @@ def _since(req: pb.GetLogsRequest) -> datetime:
         raise InvalidArgument("since is not a valid time") from None
 
 
-def _row(log: pb.CallLog, index: int) -> CallLogRecord:
-    """A call log as a row in COLUMNS order, ready for COPY (one per stored call log: no object in between)."""
-    transport, service, method, status, latency_ms, user_id, request_id, trace_id = _LOG_FIELDS(log)
-    if not (transport and service and method):
-        raise InvalidArgument(f"logs[{index}]: transport, service and method are required")
-    if log.HasField("time"):
-        seconds, nanos = _TIME_FIELDS(log.time)
-        try:  # what Timestamp.ToDatetime does, in the fewest steps (one of the costs of every stored log)
-            when = _EPOCH + timedelta(0, seconds, nanos // 1000)
+def _rows(logs: Iterable[pb.CallLog]) -> list[CallLogRecord]:
+    """Call logs as rows in COLUMNS order, ready for COPY: each field read once, no object in between (this runs
+    for every stored call log). A log without a time (seconds and nanos 0) is stored at the time it arrives."""
+    rows: list[CallLogRecord] = []
+    append, epoch, after, trace_id_ok = rows.append, _EPOCH, timedelta, _TRACE_ID.fullmatch
+    for index, fields in enumerate(map(_LOG_FIELDS, logs)):
+        seconds, nanos, transport, service, method, status, latency_ms, user_id, request_id, trace_id = fields
+        if not (transport and service and method):
+            raise InvalidArgument(f"logs[{index}]: transport, service and method are required")
+        try:
+            when = epoch + after(0, seconds, nanos // 1000) if seconds or nanos else datetime.now(UTC)
         except OverflowError:
             raise InvalidArgument(f"logs[{index}]: time is not a valid time") from None
-    else:
-        when = datetime.now(UTC)
-    return (when, transport, service, method, status, latency_ms, user_id, request_id,
-            trace_id if not trace_id or _TRACE_ID.fullmatch(trace_id) else "")
+        append((when, transport, service, method, status, latency_ms, user_id, request_id,
+                trace_id if not trace_id or trace_id_ok(trace_id) else ""))
+    return rows
 
 
 def _timestamp(when: datetime) -> Timestamp:
@@ -128,7 +130,7 @@ class AnalyticsService:
         ctx.require_caller("gateway")  # call logs are the gateway's account of calls, nobody else's
         if not 0 < len(req.logs) <= MAX_LOGS_PER_CALL:
             raise InvalidArgument(f"logs must hold 1 to {MAX_LOGS_PER_CALL} call logs")
-        rows = [_row(log, index) for index, log in enumerate(req.logs)]
+        rows = _rows(req.logs)
         await self._repo.insert_many(rows)
         return Empty()
 
