@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from internal.common.contract import ContractError
         from internal.common.runtime import serve as run_serve
+        from internal.common.runtime.memory import return_large_buffers
         from internal.common.runtime.oneprocess import PROCESS_ENV, serve_together
 
+        return_large_buffers()  # before the first large buffer: a 5 MiB upload's memory is given back after it
         names = list(dict.fromkeys(args.service))
         try:
             if len(names) == 1:
