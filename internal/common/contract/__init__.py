@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,16 +240,27 @@ def from_json(message_type: type[Message], data: Any) -> Message:
     # Top-level bytes fields are decoded here, straight from the JSON string: json_format copies a base64
     # string three times over before decoding it (encode, pad, translate), a 5 MiB picture ~20 MiB at once.
     encoded: dict[str, str] = {}
+    texts: dict[str, str] | None = {}  # while every field is a singular string given as a string
     for key, value in data.items():
         field_ = descriptor.fields_by_name.get(key) or descriptor.fields_by_camelcase_name.get(key)
         if field_ is None:
             raise InvalidArgument(
                 f"unknown field {key!r}; expected one of: {', '.join(f.name for f in descriptor.fields)}")
+        if texts is not None:
+            if field_.type == field_.TYPE_STRING and not field_.is_repeated and isinstance(value, str):
+                texts[field_.name] = value
+            else:
+                texts = None
         if field_.type == field_.TYPE_BYTES and isinstance(value, str):
             if not _is_base64(value):
                 raise InvalidArgument(f"{field_.name} is not valid base64")
             if not field_.is_repeated:
                 encoded[key] = value
+    if texts is not None:
+        # Only strings (e.g. the ids of a path): what ParseDict would set, without its walk over the fields.
+        # Text it would refuse (a lone surrogate) is left to it, for its error.
+        with suppress(ValueError):
+            return message_type(**texts)
     rest = {k: v for k, v in data.items() if k not in encoded} if encoded else data
     try:
         message = json_format.ParseDict(rest, message_type(), ignore_unknown_fields=False)
