@@ -111,25 +111,27 @@ def saturation(hey: Hey, url: str, headers: dict[str, str], seconds: float) -> d
     return {"points": points, "saturating_rps": best["rps"], "saturating_workers": knee["workers"]}
 
 
-def recovery_seconds(samples: Sequence[Sample], normal_p50_ms: float, window_s: float = 0.2) -> float | None:
-    """From the end of the overload, when latency is back to normal for good: the start of the first 200 ms
-    window from which every window's median (and status) is as good as unloaded (p50 within 1.5×)."""
-    if not samples:
-        return None
+def recovery_seconds(samples: Sequence[Sample], normal_p50_ms: float, window_s: float = 0.5,
+                     min_samples: int = 10) -> float | None:
+    """From the end of the overload, when latency is back to normal for good: the start of the first 500 ms
+    window from which every window's median (and status) is as good as unloaded (p50 within 1.5×); None when
+    even the last one is not. A window of fewer than `min_samples` answers (the run's cut-off tail) says
+    nothing either way: with 200 ms windows, one slow last window read as "never recovered" in a run whose
+    answers after the load had the unloaded p50 (2.1 vs 2.0 ms)."""
     windows: dict[int, list[Sample]] = {}
     for s in samples:
         windows.setdefault(int(s.offset_s / window_s), []).append(s)
-    last = max(windows)
+    counted = sorted(index for index, w in windows.items() if len(w) >= min_samples)
 
     def normal(w: list[Sample]) -> bool:
         return all(s.status == 200 for s in w) and statistics.median(s.latency_ms for s in w) <= 1.5 * normal_p50_ms
 
-    recovered_from = last + 1
-    for index in range(last, -1, -1):
-        if index in windows and not normal(windows[index]):
+    recovered_from: int | None = None
+    for index in reversed(counted):
+        if not normal(windows[index]):
             break
         recovered_from = index
-    return None if recovered_from > last else recovered_from * window_s
+    return None if recovered_from is None else recovered_from * window_s
 
 
 def run(url: str, headers: dict[str, str], gateway_pid: int, seconds: float,
