@@ -223,7 +223,7 @@ def overload_section(o: dict[str, Any] | None) -> list[str]:
         "",
         f"Other statuses: {o['other_statuses'] or 'none'}. Gateway RSS {rss['before'] / 1024:.0f} MiB before, "
         f"peak {rss['peak'] / 1024:.0f} MiB, {rss['after'] / 1024:.0f} MiB after. Back to the unloaded latency "
-        f"(every 200 ms window's median within 1.5× the unloaded p50) {recovery} after the load stopped.",
+        f"(every 500 ms window's median within 1.5× the unloaded p50) {recovery} after the load stopped.",
     ]
     return lines
 
