@@ -271,9 +271,11 @@ class _TextFields:
         self.values: Callable[[Message], tuple[str, ...]]
         if len(self.strings) > 1:
             self.values = operator.attrgetter(*self.strings)
+        elif self.strings:
+            get = operator.attrgetter(self.strings[0])
+            self.values = lambda message: (get(message),)
         else:
-            strings = self.strings
-            self.values = lambda message: tuple(getattr(message, name) for name in strings)
+            self.values = lambda message: ()
 
     def joined(self, message: Message) -> str:
         """The singular string fields' values as one string, for one regex search."""
