@@ -19,6 +19,7 @@ from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
 from google.protobuf.message import DecodeError, Message
 
+from internal.common.contract.protojson import message_to_dict
 from internal.common.contract.schema import is_map
 from internal.common.errors import InvalidArgument
 
@@ -296,7 +297,7 @@ def from_bytes(message_type: type[Message], data: bytes | bytearray) -> Message:
 
 def to_json(message: Message) -> dict[str, Any]:
     """Proto3 JSON with proto field names; empty lists of the message itself are `[]`, not missing."""
-    data = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    data: dict[str, Any] = message_to_dict(message)
     for field_ in message.DESCRIPTOR.fields:
         if field_.is_repeated and not is_map(field_):
             data.setdefault(field_.name, [])
