@@ -8,7 +8,6 @@ from contextlib import suppress
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from api.gen import analytics_pb2, pictures_pb2
 from internal.common import metrics, tracing
@@ -114,13 +113,14 @@ class CallLogEmitter:
                 status = exc.http_status
                 raise
             finally:
-                now = time.time_ns()
-                when = Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
-                self.record(analytics_pb2.CallLog(
+                log = analytics_pb2.CallLog(
                     transport=ctx.transport, service=op.service, method=op.method, status=status,
-                    latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id, time=when,
+                    latency_ms=(time.perf_counter() - started) * 1000, user_id=ctx.user_id,
                     request_id=ctx.request_id, trace_id=tracing.current_trace_id(begun_here=True),
-                ))
+                )
+                now, when = time.time_ns(), log.time  # set in place: no Timestamp built and copied in
+                when.seconds, when.nanos = divmod(now, 1_000_000_000)
+                self.record(log)
 
         return handle
 
