@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -24,8 +25,10 @@ print(rss_kib() - before)
 
 
 def kept_kib(mode: str) -> int:
+    # glibc's own default: none of its MALLOC_* tunables from this environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_TUNABLES"))}
     done = subprocess.run([sys.executable, "-c", PROGRAM, mode], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=60, check=True)
+                          timeout=60, check=True, env=env)
     return int(done.stdout)
 
 
