@@ -298,10 +298,19 @@ def from_bytes(message_type: type[Message], data: bytes | bytearray) -> Message:
 def to_json(message: Message) -> dict[str, Any]:
     """Proto3 JSON with proto field names; empty lists of the message itself are `[]`, not missing."""
     data: dict[str, Any] = message_to_dict(message)
-    for field_ in message.DESCRIPTOR.fields:
-        if field_.is_repeated and not is_map(field_):
-            data.setdefault(field_.name, [])
+    for name in _lists_of(message.DESCRIPTOR):
+        data.setdefault(name, [])
     return data
+
+
+_lists: dict[Any, tuple[str, ...]] = {}  # by message descriptor: its repeated fields that are not maps
+
+
+def _lists_of(descriptor: Any) -> tuple[str, ...]:
+    names = _lists.get(descriptor)
+    if names is None:
+        names = _lists[descriptor] = tuple(f.name for f in descriptor.fields if f.is_repeated and not is_map(f))
+    return names
 
 
 def _is_base64(text: str) -> bool:
