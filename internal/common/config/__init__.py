@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     # above this for the interval; 0 turns it off. Chosen with `make bench`'s overload run (README).
     shed_lag_target_ms: float = 10.0
     shed_lag_interval_ms: float = 100.0
-    # HTTP: a request body must arrive within this; an idle keep-alive connection is closed after that.
+    # HTTP: a request's head must arrive within the first, its body within the second; an idle keep-alive
+    # connection is closed after the third.
+    http_header_timeout_s: float = 10.0
     http_body_timeout_s: float = 30.0
     http_keepalive_timeout_s: float = 15.0
     # A stopping process keeps the connections it accepted open this long, so that a request a keep-alive peer

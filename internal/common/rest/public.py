@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from google.protobuf.message import Message
 
 from internal.common.contract import Contract, PublicRoute, from_json
 from internal.common.errors import InvalidArgument, NotFound, TridentError, Unauthenticated
 from internal.common.pipeline import Admission, Middleware, Operation, chain, edge_stack
-from internal.common.rest import encode_error, encode_message, metadata_of, read_body, request_data
+from internal.common.rest import encode_error, encode_message, metadata_of, request_data
+from internal.common.rest.server import App, Request, Response, file_response, json_response
 from internal.common.sender import Sender
 from internal.common.service import IDEMPOTENCY_KEY, TRANSPORTS, CallContext, Handler, bearer
 from internal.common.tokens import Claims
@@ -65,22 +65,22 @@ def authenticated(authenticate: Authenticate) -> Middleware:
     return middleware
 
 
-def mount_edge(app: web.Application, contract: Contract, sender: Sender, edge: Edge, process: str,
+def mount_edge(app: App, contract: Contract, sender: Sender, edge: Edge, process: str,
                admission: Admission) -> None:
     for route in contract.public.values():
-        app.router.add_route(route.http_method, "/{transport}" + route.path,
+        app.add_route(route.http_method, "/{transport}" + route.path,
                              _route(route, sender, edge, process, admission))
     for path, document in edge.documents.items():
-        app.router.add_get(path, _document(document))
+        app.add_get(path, _document(document))
     if edge.web_dist is not None:
-        app.router.add_get("/{tail:.*}", _web_app(edge.web_dist))
+        app.add_get("/{tail:.*}", _web_app(edge.web_dist))
 
 
 def _forward(route: PublicRoute, sender: Sender) -> Handler:
     """The innermost step at the edge: the request's fields (after authentication) become the target's message."""
     target = route.target
 
-    async def forward(request: web.Request, ctx: CallContext) -> Message:
+    async def forward(request: Request, ctx: CallContext) -> Message:
         # Read and parsed here, innermost: after admission and authentication, and held by no middleware.
         message = await _message(route, request)
         if route.identity_field:
@@ -92,7 +92,7 @@ def _forward(route: PublicRoute, sender: Sender) -> Handler:
 
 
 def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
-           admission: Admission) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+           admission: Admission) -> Callable[[Request], Awaitable[Response]]:
     # Authentication first: what the application adds (e.g. call logs) sees who is calling.
     middlewares = [*([authenticated(edge.authenticate)] if route.auth else []), *edge.middlewares]
     operation = Operation("edge", process, route.target.service, route.name, route.target.idempotent, route.status)
@@ -101,7 +101,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
     if route.render and renderer is None:
         raise LookupError(f"public.{route.name}: no renderer {route.render!r}")
 
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: Request) -> Response:
         transport = request.match_info["transport"]
         if transport not in TRANSPORTS:
             raise NotFound(f"unknown transport {transport!r}: use one of {', '.join(TRANSPORTS)}")
@@ -114,14 +114,13 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         started = time.perf_counter()
         try:
             ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
-            ctx = ctx.evolve(credentials=bearer(request.headers.get("Authorization", "")),
+            ctx = ctx.evolve(credentials=bearer(request.headers.get("authorization", "")),
                              client_address=request.remote or "")
             try:
                 result = await pipeline(request, ctx)
                 if renderer is not None:
                     raw = renderer(result)
-                    response = web.Response(body=raw.body, content_type=raw.content_type, headers=raw.headers,
-                                            status=route.status)
+                    response = Response(raw.body, route.status, raw.content_type, raw.headers)
                 else:
                     response = encode_message(result, route.status)
             except TridentError as exc:
@@ -136,10 +135,10 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
     return handle
 
 
-async def _message(route: PublicRoute, request: web.Request) -> Message:
+async def _message(route: PublicRoute, request: Request) -> Message:
     """The target method's request, parsed once at the edge; the body is not kept (a 5 MiB upload would
     otherwise be held three times over: bytes, JSON, message)."""
-    body = await read_body(request) if route.has_body else b""
+    body = await request.read() if route.has_body else b""
     params = {k: v for k, v in request.match_info.items() if k != "transport"}
     data = request_data(route.has_body, body, request.query, params)
     del body
@@ -154,20 +153,20 @@ def _accepted_from_outside(metadata: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in metadata.items() if k in ("traceparent", "tracestate", IDEMPOTENCY_KEY)}
 
 
-def _document(document: Document) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(_: web.Request) -> web.Response:
+def _document(document: Document) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(_: Request) -> Response:
         body = document()
         if isinstance(body, str):
-            return web.Response(text=body, content_type="text/html")
-        return web.json_response(body)
+            return Response(body.encode(), content_type="text/html; charset=utf-8")
+        return json_response(body)
 
     return handle
 
 
-def _web_app(dist: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _web_app(dist: Path) -> Callable[[Request], Awaitable[Response]]:
     root = dist.resolve()
 
-    async def serve(request: web.Request) -> web.StreamResponse:
+    async def serve(request: Request) -> Response:
         tail = request.match_info["tail"]
         first = tail.split("/", 1)[0]
         if first in TRANSPORTS:
@@ -175,10 +174,10 @@ def _web_app(dist: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse
         candidate = (root / tail).resolve()
         if tail and candidate.is_file() and candidate.is_relative_to(root):
             cache = "public, max-age=31536000, immutable" if tail.startswith("assets/") else "no-cache"
-            return web.FileResponse(candidate, headers={"Cache-Control": cache})
+            return await file_response(request, candidate, {"Cache-Control": cache})
         index = root / "index.html"
         if not index.is_file():
             raise NotFound("the web app is not built (run `make web`)")
-        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return await file_response(request, index, {"Cache-Control": "no-cache"})
 
     return serve

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Protocol
 
 import asyncpg
-from aiohttp import web
 from aiokafka import AIOKafkaProducer
 
 from internal.common import db, mq, tracing
@@ -27,7 +26,7 @@ from internal.common.grpc import GrpcServer
 from internal.common.logger import logger, setup_logging
 from internal.common.outbox import OutboxRelay
 from internal.common.pipeline import Admission, Operation, applied_once, chain, sample_access_log, server_stack
-from internal.common.rest import RestServer, base_app, mount_service
+from internal.common.rest import HttpServer, Response, base_app, json_response, mount_service
 from internal.common.rest.openapi import service_openapi_document
 from internal.common.rest.public import Edge, mount_edge
 from internal.common.sender import Sender, TransportClient
@@ -199,7 +198,7 @@ class Process:
                                        pool)
             mount_service(app, service_contract, handlers)
             document = service_openapi_document(service_contract, self.service.version)
-            app.router.add_get("/openapi.json", lambda _: _json_response(document))
+            app.add_get("/openapi.json", _document(json_response(document)))
             if settings.grpc_port:
                 servers.append(GrpcServer(service_contract, handlers, settings.host, settings.grpc_port,
                                           settings.max_body_bytes))
@@ -220,7 +219,8 @@ class Process:
                 servers.append(OutboxRelay(settings, pool, producer, self.identities.internal))
         if isinstance(spec.edge, Edge):
             mount_edge(app, self.contract, sender, spec.edge, name, self.admission)
-        servers.append(RestServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s,
+        servers.append(HttpServer(app, settings.host, settings.rest_port, settings.http_keepalive_timeout_s,
+                                  header_timeout_s=settings.http_header_timeout_s,
                                   grace_s=settings.http_drain_grace_s, shared_port=settings.shared_port))
         return servers
 
@@ -239,8 +239,11 @@ class Process:
         await self._stack.aclose()
 
 
-async def _json_response(document: dict[str, object]) -> web.Response:
-    return web.json_response(document)
+def _document(response: Response) -> Callable[[object], Awaitable[Response]]:
+    async def handle(_: object) -> Response:
+        return response
+
+    return handle
 
 
 def _operation(binding: MethodBinding) -> Operation:
