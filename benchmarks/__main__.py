@@ -250,7 +250,7 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
         say(f"starting the system (loadavg {results['loadavg_at_start']})")
         # Shedding off here: these runs measure what the hop costs at saturation, every call served. The
         # overload run below measures shedding, on a system with the defaults.
-        with running_system({"SHED_LAG_TARGET_MS": "0"}) as system:
+        with running_system({"SHED_LAG_TARGET_MS": "0", "SHED_LATENCY_TARGET": "0"}) as system:
             fetch_wait = effective_fetch_wait_ms(system) or 500
             reply_wait = effective_fetch_wait_ms(system, "KAFKA_REPLY_FETCH_MAX_WAIT_MS") or fetch_wait
             event_wait = effective_fetch_wait_ms(system, "KAFKA_EVENT_FETCH_MAX_WAIT_MS") or 500

@@ -221,6 +221,8 @@ def overload_section(o: dict[str, Any] | None) -> list[str]:
         f"| shed under overload (503, Retry-After) | {shed.get('count', 0)} | {_ms(shed.get('p50_ms', 0))} "
         f"| {_ms(shed.get('p99_ms', 0))} | |",
         "",
+        f"Admitted {_f(o['admitted_rps'], 0)} req/s under overload, {o['admitted_rps'] / sat['saturating_rps']:.2f}× "
+        f"the saturating rate (the refusals, and hey sending them, share the two cores with the calls admitted). "
         f"Other statuses: {o['other_statuses'] or 'none'}. Gateway RSS {rss['before'] / 1024:.0f} MiB before, "
         f"peak {rss['peak'] / 1024:.0f} MiB, {rss['after'] / 1024:.0f} MiB after. Back to the unloaded latency "
         f"(every 500 ms window's median within 1.5× the unloaded p50) {recovery} after the load stopped.",

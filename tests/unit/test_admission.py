@@ -144,3 +144,43 @@ def test_the_window_shrinks_with_a_standing_lag_and_grows_back_one_call_at_a_tim
     admission.in_flight = 1  # the window does not hold anything back: it stays
     admission.adjust(0.002, now=2.1)
     assert admission.window == 5 and admission.admit() is None
+
+
+def test_the_window_follows_the_latency_of_admitted_calls_against_their_methods_fastest() -> None:
+    admission = Admission(limit=100, lag_interval_s=0.1, latency_target=3.0)
+    now = 0.0
+
+    def interval(seconds_by_method: dict[str, float], in_flight: int, calls: int = 20) -> None:
+        nonlocal now
+        admission._peak = in_flight
+        for i in range(calls):
+            for method, seconds in seconds_by_method.items():
+                admission.record("rest", method, seconds, now + i * 0.1 / calls)
+        now += 0.125  # a little over the interval (exact in binary floating point)
+        admission.record("rest", "GetPicture", seconds_by_method.get("GetPicture", 0.001), now)  # judged here
+
+    # Unloaded: a fast method and a slow one, each at its own floor; nothing changes.
+    interval({"GetPicture": 0.001, "Login": 0.050}, in_flight=10)
+    assert admission.window == 100 and admission.slowdown == 1.0
+    # A queue: every call takes 8× its method's fastest (the slow method too). The window drops to the most
+    # calls in flight in the interval, halved (never more in one step).
+    interval({"GetPicture": 0.008, "Login": 0.400}, in_flight=40)
+    assert admission.slowdown == 8.0 and admission.window == 20
+    admission.in_flight = 20
+    refusal = admission.admit() or ""
+    assert "take 8.0× their fastest" in refusal and "admitting 20 at a time" in refusal
+    admission.in_flight = 0
+    interval({"GetPicture": 0.004, "Login": 0.200}, in_flight=20)  # 4× the target of 3: × 3/4
+    assert admission.window == 15
+    # Back under the target while the window is what holds calls back: it grows by an eighth an interval.
+    interval({"GetPicture": 0.002, "Login": 0.100}, in_flight=15)
+    assert admission.window == 16
+    interval({"GetPicture": 0.002}, in_flight=5)  # the window holds nothing back: it stays
+    assert admission.window == 16
+    # Too few answers in an interval say nothing either way.
+    interval({"GetPicture": 0.020}, in_flight=16, calls=3)
+    assert admission.window == 16
+    # A few slow calls at once (a browser's six first thumbnails) never narrow it below eight.
+    interval({"GetPicture": 0.030}, in_flight=6)
+    interval({"GetPicture": 0.030}, in_flight=6)
+    assert admission.window == 8

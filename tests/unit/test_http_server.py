@@ -38,6 +38,10 @@ class Harness:
             body = await request.read()
             return Response(bytes(body), 200, request.headers.get("content-type", "application/octet-stream"))
 
+        async def late(request: Request) -> Response:
+            await asyncio.sleep(0.1)  # as a handler that authenticates first: the body has arrived meanwhile
+            return Response(b"%d" % len(await request.read()))
+
         async def item(request: Request) -> Response:
             return json_response({"id": request.match_info["id"], "q": request.query.get("q")})
 
@@ -56,6 +60,7 @@ class Harness:
             raise RuntimeError("a bug")
 
         self.app.add_post("/echo", echo)
+        self.app.add_post("/late", late)
         self.app.add_get("/items/{id}", item)
         self.app.add_route("DELETE", "/items/{id}", item)
         self.app.add_get("/slow", slow)
@@ -161,6 +166,19 @@ async def test_bodies_of_every_shape_arrive_whole(harness: Harness) -> None:
         writer.write(b"later")
         status, _, body = await read_response(reader)
         assert status == 200 and body == b"later"
+    finally:
+        writer.close()
+
+
+async def test_a_body_read_ahead_of_its_handler_pauses_the_connection_only_until_it_is_answered(
+        harness: Harness) -> None:
+    # More than the server reads ahead of a handler, asked for late, twice on one keep-alive connection.
+    reader, writer = await asyncio.open_connection("127.0.0.1", harness.port)
+    try:
+        for size in (300_000, 270_000, 600_000, 900_000, 300_000):
+            writer.write(b"POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size + b"y" * size)
+            status, headers, body = await read_response(reader)
+            assert (status, body) == (200, b"%d" % size) and "connection" not in headers
     finally:
         writer.close()
 

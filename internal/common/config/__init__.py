@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # above this for the interval; 0 turns it off. Chosen with `make bench`'s overload run (README).
     shed_lag_target_ms: float = 10.0
     shed_lag_interval_ms: float = 100.0
+    # ... and while admitted calls take more than this many times the fastest their method was served lately
+    # (the median over each interval); 0 turns it off. Chosen with `make bench`'s overload run (README).
+    shed_latency_target: float = 3.0
     # HTTP: a request's head must arrive within the first, its body within the second; an idle keep-alive
     # connection is closed after the third.
     http_header_timeout_s: float = 10.0

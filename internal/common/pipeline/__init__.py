@@ -374,34 +374,70 @@ def credentialed(internal: InternalTokens) -> Middleware:
     return middleware
 
 
+class _Floor:
+    """The fastest a method has been served lately: the minimum over the last 10 to 20 s (two buckets, as BBR
+    keeps its minimum round trip) — what a call of it costs with nothing queued."""
+
+    __slots__ = ("current", "previous", "started")
+    _BUCKET_S = 10.0
+
+    def __init__(self, now: float) -> None:
+        self.current = float("inf")
+        self.previous = float("inf")
+        self.started = now
+
+    def update(self, seconds: float, now: float) -> float:
+        if now - self.started >= self._BUCKET_S:
+            self.previous, self.current, self.started = self.current, seconds, now
+        elif seconds < self.current:
+            self.current = seconds
+        return min(self.current, self.previous)
+
+
 class Admission:
     """Bounds this process's work: beyond it, a fast 503 with Retry-After instead of a queue into 504s.
 
-    Two bounds. A hard one: at most `limit` calls in flight. And an adaptive one, the `window`, steered by the
-    event loop's lag — the time a ready callback waits for its turn, the queueing delay every call in this
-    process sees, whatever makes it busy (its own CPU, the calls it makes, a machine shared with others).
-    Once the lag has stayed above `lag_target_s` for `lag_interval_s` (CoDel's rule: a burst is absorbed, a
-    standing queue is not), the window shrinks to the calls in flight scaled by target ÷ lag (at most to a
-    quarter, at most once per interval); while the lag is under the target and the window is what holds calls
-    back, it grows by one per measurement. So admissions converge on what the process serves without a queue,
-    instead of flipping between refusing everything and admitting everyone. A few calls are always admitted so
-    the process keeps making progress. The lag is sampled only while calls are in flight: nothing runs at rest,
-    and a process that had nothing in flight for a second opens its window fully again.
+    A hard bound: at most `limit` calls in flight. And an adaptive one, the `window`, steered by two signals:
+    - the latency of the calls it admits (over REST and gRPC): each call's time over the fastest its method
+      was served lately (a per-method floor, so a slow method is not mistaken for a queue). Once per
+      `lag_interval_s`, when the median of that ratio is above `latency_target`, the window shrinks to the
+      most calls in flight in the interval × target ÷ ratio (at most by half, not below 8 calls); when it is
+      under and the window held calls back, it grows by an eighth. This sees a queue wherever it is — this
+      process's loop, a service behind it, the CPU the processes share — which the loop's lag alone does not:
+      at 4× the saturating load the gateway's lag stayed under its target while admitted calls waited ten
+      times their unloaded latency;
+    - the event loop's lag — the time a ready callback waits for its turn, whatever makes this process busy.
+      Once it has stayed above `lag_target_s` for `lag_interval_s` (CoDel's rule: a burst is absorbed, a
+      standing queue is not), the window shrinks to the calls in flight × target ÷ lag (at most to a quarter,
+      at most once per interval). The lag is sampled only while calls are in flight: nothing runs at rest.
+    So admissions converge on what the system serves without a queue, instead of flipping between refusing
+    everything and admitting everyone. A few calls are always admitted so the process keeps making progress
+    and measuring; a process that had nothing in flight for a second opens its window fully again.
     """
 
-    # Calls always admitted: progress, and a fresh lag measurement.
+    # Calls always admitted: progress, and fresh measurements.
     _MIN_ADMITTED = 2
     _PROBE_S = 0.005
     _LOG_EVERY_S = 10.0
     # Nothing in flight for this long: the window opens fully again.
     _REOPEN_AFTER_S = 1.0
+    # Latency ratios kept per interval (the median of the first ones is as good as of all).
+    _SAMPLES = 256
+    # An interval with fewer answers says nothing either way.
+    _MIN_SAMPLES = 8
+    # Latency alone never narrows the window below this: a few calls at once whose time depends on their data
+    # (a gallery's first thumbnails, six at a time from a browser) are not a queue.
+    _LATENCY_MIN_WINDOW = 8
 
-    def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1) -> None:
+    def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1,
+                 latency_target: float = 0.0) -> None:
         self.limit = limit
         self.lag_target_s = lag_target_s
         self.lag_interval_s = lag_interval_s
+        self.latency_target = latency_target
         self.in_flight = 0
         self.lag_s = 0.0
+        self.slowdown = 0.0  # the last interval's median latency ÷ floor
         self.window = limit
         self._above_since: float | None = None
         self._shrunk_at = float("-inf")
@@ -410,14 +446,18 @@ class Admission:
         self._shed_unlogged = 0
         self._shed_logged_at = -self._LOG_EVERY_S
         self._shed_series: dict[tuple[str, str, str], Any] = {}
+        self._floors: dict[tuple[str, str], _Floor] = {}
+        self._ratios: list[float] = []
+        self._judged_at = 0.0
+        self._peak = 0  # most calls in flight since the last judgement
 
     def admit(self) -> str | None:
         """Why a new call is refused now, or None when it may go ahead."""
         if self.in_flight >= self.limit:
             return f"at its limit of {self.limit} calls in flight"
         if self.in_flight >= max(self.window, self._MIN_ADMITTED):
-            return (f"overloaded (its calls wait {self.lag_s * 1000:.0f} ms for the CPU; admitting {self.window} "
-                    "at a time)")
+            return (f"overloaded (its calls take {self.slowdown:.1f}× their fastest and wait "
+                    f"{self.lag_s * 1000:.0f} ms for its loop; admitting {self.window} at a time)")
         return None
 
     def adjust(self, lag_s: float, now: float) -> None:
@@ -425,7 +465,8 @@ class Admission:
         self.lag_s = lag_s
         if lag_s <= self.lag_target_s:
             self._above_since = None
-            if self.in_flight >= self.window and self.window < self.limit:
+            # With latency steering too, the window grows only from its judgement (once an interval).
+            if not self.latency_target and self.in_flight >= self.window and self.window < self.limit:
                 self.window += 1
             return
         if self._above_since is None:
@@ -434,6 +475,32 @@ class Admission:
             scale = max(0.25, self.lag_target_s / lag_s)
             self.window = max(self._MIN_ADMITTED, int(min(self.window, self.in_flight) * scale))
             self._shrunk_at = now
+
+    def record(self, transport: str, method: str, seconds: float, now: float) -> None:
+        """An admitted call of `method` took `seconds`; at `now` (seconds, perf_counter) the window may follow."""
+        floor = self._floors.get((transport, method))
+        if floor is None:
+            floor = self._floors[(transport, method)] = _Floor(now)
+        fastest = floor.update(seconds, now)
+        if len(self._ratios) < self._SAMPLES:
+            self._ratios.append(seconds / fastest if fastest > 0 else 1.0)
+        if now - self._judged_at >= self.lag_interval_s:
+            self._judge(now)
+
+    def _judge(self, now: float) -> None:
+        ratios, self._ratios = self._ratios, []
+        peak, self._peak = self._peak, self.in_flight
+        self._judged_at = now
+        if len(ratios) < self._MIN_SAMPLES:
+            return
+        ratios.sort()
+        self.slowdown = ratios[len(ratios) // 2]
+        if self.slowdown > self.latency_target:
+            scale = max(0.5, self.latency_target / self.slowdown)
+            self.window = min(self.window, max(self._LATENCY_MIN_WINDOW, int(min(self.window, peak) * scale)))
+            self._shrunk_at = now
+        elif peak >= self.window and self.window < self.limit:
+            self.window = min(self.limit, self.window + max(1, self.window // 8))
 
     def _log_shed(self, process: str, reason: str) -> None:
         self._shed_unlogged += 1
@@ -450,6 +517,7 @@ class Admission:
             loop = asyncio.get_running_loop()
             if loop.time() - self._drained_at >= self._REOPEN_AFTER_S:
                 self.window = self.limit  # idle a while: nothing is queued, the next burst starts with it open
+                self._ratios.clear()
             self._probe = loop.create_task(self._measure(), name="admission-lag")
 
     async def _measure(self) -> None:
@@ -476,6 +544,8 @@ class Admission:
         refused = self.admit()
         if refused is None:
             self.in_flight += 1
+            if self.in_flight > self._peak:
+                self._peak = self.in_flight
             self._watch()
             return None
         counter = self._shed_series.get((process, transport, method))
@@ -486,18 +556,25 @@ class Admission:
         self._log_shed(process, refused)
         return Unavailable(f"{process} is {refused}; try again", retry_after=1)
 
-    def leave(self) -> None:
+    def leave(self, transport: str, method: str, started: float) -> None:
+        """An admitted call ended; `started` is when it was admitted (time.perf_counter)."""
         self.in_flight -= 1
+        # Not calls over events: their time is mostly the broker's fetch waits (DESIGN.md, "Kafka here"), a
+        # spread of tens of milliseconds that says nothing about a queue here; the loop lag still steers them.
+        if self.latency_target and transport != "events":
+            now = time.perf_counter()
+            self.record(transport, method, now - started, now)
 
     def middleware(self, op: Operation, next_: Handler) -> Handler:
         async def handle(request: Any, ctx: CallContext) -> Any:
             refused = self.enter(op.process, ctx.transport, op.method)
             if refused is not None:
                 raise refused
+            started = time.perf_counter()
             try:
                 return await next_(request, ctx)
             finally:
-                self.leave()
+                self.leave(ctx.transport, op.method, started)
 
         return handle
 

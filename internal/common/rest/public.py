@@ -126,7 +126,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
             except TridentError as exc:
                 response = encode_error(exc)
         finally:
-            admission.leave()
+            admission.leave(transport, route.name, started)
         response.headers["X-Trident-Transport"] = transport
         response.headers["X-Request-Id"] = ctx.request_id
         response.headers["Server-Timing"] = f"upstream;dur={(time.perf_counter() - started) * 1000:.1f}"

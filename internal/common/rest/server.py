@@ -480,6 +480,7 @@ class _Connection(asyncio.Protocol):
             if not self._pending:
                 self._resume_reading()
         else:
+            self._resume_reading()  # paused for a body read ahead, or for requests that were pending
             self._arm(self._server.keepalive_timeout_s)
 
     def _write(self, method: str, response: Response, keep_alive: bool) -> None:

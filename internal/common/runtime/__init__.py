@@ -120,7 +120,7 @@ class Process:
         if not key:
             raise RuntimeError("INTERNAL_TOKEN_KEY is not set: processes cannot prove who they are to each other")
         self.admission = Admission(settings.max_in_flight, settings.shed_lag_target_ms / 1000,
-                                   settings.shed_lag_interval_ms / 1000)
+                                   settings.shed_lag_interval_ms / 1000, settings.shed_latency_target)
         self.identities = Identities(InternalTokens(key, service.name),
                                      TokenVerifier(settings.auth_public_key) if settings.auth_public_key else None)
 

@@ -1,6 +1,6 @@
 """A pre-warmed interpreter for `trident up --reload`: it imports the framework, then waits to be told what to become.
 
-Importing the framework and its libraries (aiohttp, grpc, aiokafka, asyncpg, pydantic, protobuf, OpenTelemetry)
+Importing the framework and its libraries (httptools, grpc, aiokafka, asyncpg, pydantic, protobuf, OpenTelemetry)
 takes about a second on a small machine — most of a restart's cost. A spare that has already paid it becomes
 the restarted process as soon as the old one has gone: the service's own modules, the ones just edited, are
 imported only then. It imports nothing of the application, so an edit to a service never makes it stale; the
