@@ -180,7 +180,7 @@ def test_the_window_follows_the_latency_of_admitted_calls_against_their_methods_
     # Too few answers in an interval say nothing either way.
     interval({"GetPicture": 0.020}, in_flight=16, calls=3)
     assert admission.window == 16
-    # A few slow calls at once (a browser's six first thumbnails) never narrow it below eight.
+    # A few slow calls at once (a gallery's first thumbnails) never narrow it below four.
     interval({"GetPicture": 0.030}, in_flight=6)
     interval({"GetPicture": 0.030}, in_flight=6)
-    assert admission.window == 8
+    assert admission.window == 4

@@ -401,7 +401,7 @@ class Admission:
     - the latency of the calls it admits (over REST and gRPC): each call's time over the fastest its method
       was served lately (a per-method floor, so a slow method is not mistaken for a queue). Once per
       `lag_interval_s`, when the median of that ratio is above `latency_target`, the window shrinks to the
-      most calls in flight in the interval × target ÷ ratio (at most by half, not below 8 calls); when it is
+      most calls in flight in the interval × target ÷ ratio (at most by half, not below 4 calls); when it is
       under and the window held calls back, it grows by an eighth. This sees a queue wherever it is — this
       process's loop, a service behind it, the CPU the processes share — which the loop's lag alone does not:
       at 4× the saturating load the gateway's lag stayed under its target while admitted calls waited ten
@@ -426,8 +426,9 @@ class Admission:
     # An interval with fewer answers says nothing either way.
     _MIN_SAMPLES = 8
     # Latency alone never narrows the window below this: a few calls at once whose time depends on their data
-    # (a gallery's first thumbnails, six at a time from a browser) are not a queue.
-    _LATENCY_MIN_WINDOW = 8
+    # (a gallery's first thumbnails) are not a queue. 8 kept admitted p99 at 3.6-9.8x unloaded under overload,
+    # 4 at 2.8-4.3x, 2 at 1.6-3.1x (`make bench`'s overload step); the web app retries a shed GET.
+    _LATENCY_MIN_WINDOW = 4
 
     def __init__(self, limit: int, lag_target_s: float = 0.0, lag_interval_s: float = 0.1,
                  latency_target: float = 0.0) -> None:
