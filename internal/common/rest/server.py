@@ -108,10 +108,6 @@ class Request:
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
-    @property
-    def content_length(self) -> int | None:
-        return self._body.length if self._body is not None else 0
-
     async def read(self) -> bytes | bytearray:
         """The whole body, once it has arrived: within the server's body timeout and size limit."""
         if self._body is None:
