@@ -68,8 +68,7 @@ def authenticated(authenticate: Authenticate) -> Middleware:
 def mount_edge(app: App, contract: Contract, sender: Sender, edge: Edge, process: str,
                admission: Admission) -> None:
     for route in contract.public.values():
-        app.add_route(route.http_method, "/{transport}" + route.path,
-                             _route(route, sender, edge, process, admission))
+        app.add_route(route.http_method, "/{transport}" + route.path, _route(route, sender, edge, process, admission))
     for path, document in edge.documents.items():
         app.add_get(path, _document(document))
     if edge.web_dist is not None:
@@ -115,7 +114,7 @@ def _route(route: PublicRoute, sender: Sender, edge: Edge, process: str,
         try:
             ctx = CallContext.from_metadata(transport, _accepted_from_outside(metadata_of(request)))
             ctx = ctx.evolve(credentials=bearer(request.headers.get("authorization", "")),
-                             client_address=request.remote or "")
+                             client_address=request.remote)
             try:
                 result = await pipeline(request, ctx)
                 if renderer is not None:
