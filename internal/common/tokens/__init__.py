@@ -108,6 +108,10 @@ class TokenVerifier:
         self._key = key
         self._cache = _Cache()
 
+    def cached(self, token: str) -> Claims | None:
+        """The claims of a token this verifier already verified (Unauthenticated once it has expired)."""
+        return self._cache.get(token)
+
     def verify(self, token: str) -> Claims:
         cached = self._cache.get(token)
         if cached is not None:
@@ -174,6 +178,10 @@ class InternalTokens:
         return Claims(user_id=str(payload.get("sub", "")), username=str(payload.get("username", "")),
                       expires_at=int(payload["exp"]), caller=str(payload["svc"]),
                       session_id=str(payload.get("sid", "")))
+
+    def cached(self, token: str) -> Claims | None:
+        """The claims of a token this verifier already verified (Unauthenticated once it has expired)."""
+        return self._cache.get(token)
 
     def verify(self, token: str) -> Claims:
         cached = self._cache.get(token)
@@ -250,6 +258,11 @@ class Identities:
         return self.revocations.check(self.users.verify(token))
 
     def verify(self, token: str) -> Claims:
+        # A token seen before is answered from its verifier's cache, without decoding its header again (most calls
+        # a service serves carry the few internal tokens the gateway reuses).
+        known = self.internal.cached(token) or (self.users.cached(token) if self.users is not None else None)
+        if known is not None:
+            return self.revocations.check(known)
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.PyJWTError:
