@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks import kafka_floor, overload, report
+from benchmarks import kafka_floor, overload, report, transport_floor
 from benchmarks.load import LoadGenerator
 from benchmarks.nginx import Nginx
 from benchmarks.procs import CpuMeter, RssSampler, Tracked, loadavg, machine, status_kib
@@ -60,14 +60,18 @@ class Plan:
     ingest_records: int
     fetch_waits: tuple[int, ...]
     overload_seconds: float
+    overload_rounds: int
+    floor_calls: int  # echo calls through each transport library
 
     @staticmethod
     def of(quick: bool) -> Plan:
         if quick:
             return Plan(rounds=1, seconds=1, seconds_one=1, connections=32, idle_seconds=3, floor_seconds=1,
-                        uploads=1, ingest_records=5000, fetch_waits=(), overload_seconds=2)
+                        uploads=1, ingest_records=5000, fetch_waits=(), overload_seconds=2, overload_rounds=1,
+                        floor_calls=2000)
         return Plan(rounds=3, seconds=5, seconds_one=3, connections=32, idle_seconds=10, floor_seconds=3,
-                    uploads=3, ingest_records=50_000, fetch_waits=FETCH_WAITS, overload_seconds=8)
+                    uploads=3, ingest_records=50_000, fetch_waits=FETCH_WAITS, overload_seconds=8,
+                    overload_rounds=3, floor_calls=20_000)
 
 
 def say(message: str) -> None:
@@ -280,12 +284,17 @@ def run(plan: Plan, out: Path, profile: str | None, quick: bool) -> dict[str, An
                 read["paths"][t]["requests_all"] + read["unmeasured_requests"][t] + results["upload"][t]["requests"]
                 for t in TRANSPORTS)
             ingestion["gateway_call_logs_stored"] = kafka_floor.call_logs_from_gateway(dsn) - logs_before
+        say(f"transport floor: {plan.floor_calls} echo calls through grpc.aio and through the framework's HTTP")
+        results["transport_floor"] = transport_floor.floors(plan.floor_calls)
+        for name, floor in results["transport_floor"].items():
+            say(f"  {name}: {floor['calls_per_s']:.0f} calls/s, client {floor['client_us_per_call']:.0f} µs, "
+                f"server {floor['server_us_per_call']:.0f} µs per call")
         say("overload: a fresh system with the default settings")
         with running_system() as system:
             prepared = asyncio.run(prepare(system))
             url, headers = read_targets(system, prepared)["rest"]
             results["overload"] = overload.run(url, headers, system.info["pids"]["gateway"], plan.overload_seconds,
-                                               say)
+                                               say, plan.overload_rounds)
         if plan.fetch_waits:
             results["fetch_wait"] = fetch_wait_tradeoff(plan, load)
         else:

@@ -41,6 +41,12 @@ def _rps(name: str, r: dict[str, Any]) -> float:
     return float(r["read_path"]["paths"][name]["rps"])
 
 
+def _floor_ratio(r: dict[str, Any]) -> float:
+    http, grpc = r["transport_floor"]["http"], r["transport_floor"]["grpc"]
+    return float((grpc["client_us_per_call"] + grpc["server_us_per_call"])
+                 / (http["client_us_per_call"] + http["server_us_per_call"]))
+
+
 METRICS: list[Metric] = [
     ("/rest req/s vs direct", _path("rest", "vs_direct"), "≥ 0.8"),
     *((f"/{t} req/s vs direct", _path(t, "vs_direct"), "") for t in ("grpc", "events")),
@@ -57,6 +63,9 @@ METRICS: list[Metric] = [
     ("idle CPU, whole system (% of a core)", lambda r: r["idle"]["total_percent_of_core"], "≤ 10"),
     *((f"5 MiB upload over {t}: gateway RSS growth × payload", _upload_growth(t), "≤ 4")
       for t in ("rest", "grpc", "events")),
+    ("gRPC ÷ HTTP CPU per echo call, both ends (transport floor)", _floor_ratio, ""),
+    ("overload: admitted p99 ÷ unloaded p99 (median round)",
+     lambda r: r["overload"]["admitted_p99_vs_unloaded_p99"], "≤ 3 (issue 10)"),
     ("analytics stored/s ÷ raw consume/s",
      lambda r: r["analytics_ingestion"]["stored_per_s"] / r["analytics_ingestion"]["raw_consumed_per_s"], "≥ 0.8"),
 ]

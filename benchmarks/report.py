@@ -114,6 +114,8 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["", "The same, less each process's idle CPU (below) over the same wall time:", ""]
         lines += _cpu_table(read["paths"], "cpu_us_per_request_net_of_idle")
 
+    lines += transport_floor_section(r.get("transport_floor"), read["paths"])
+
     floor = r["events_floor"]
     raw = floor["raw"]
     seq, pipe, gw = raw["sequential"], raw["pipelined"], floor["gateway_events"]
@@ -192,12 +194,43 @@ def markdown(r: dict[str, Any]) -> str:
         "|" + "---:|" * (len(percent) + 1),
         "| " + " | ".join(_f(v) for v in percent.values()) + f" | {_f(idle['total_percent_of_core'])} |",
         "",
-        "## Against the targets of issue 11",
+        "## Against the targets (issue 11; the overload ratio is issue 10's)",
         "",
         compare(r),
         "",
     ]
     return "\n".join(lines)
+
+
+def transport_floor_section(floor: dict[str, Any] | None, paths: dict[str, Any]) -> list[str]:
+    if not floor:
+        return []
+    http, grpc = floor["http"], floor["grpc"]
+    lines = [
+        "",
+        f"## Transport floor: a 1 KiB echo through each library alone ({http['in_flight']} calls in flight, client and "
+        "server in their own processes, no handler, no pipeline)",
+        "",
+        "| transport | calls/s | client µs per call | server µs per call | both |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, label in (("http", "HTTP/1.1: `sender.http1` → `rest.server`"), ("grpc", "gRPC: grpc.aio → grpc.aio")):
+        f = floor[name]
+        both = f["client_us_per_call"] + f["server_us_per_call"]
+        lines.append(f"| {label} | {_f(f['calls_per_s'], 0)} | {_f(f['client_us_per_call'], 0)} "
+                     f"| {_f(f['server_us_per_call'], 0)} | {_f(both, 0)} |")
+    cpu = {n: p.get("cpu_us_per_request_net_of_idle", p["cpu_us_per_request"]) for n, p in paths.items()}
+    if "rest" in cpu and "grpc" in cpu:
+        extra = {party: cpu["grpc"].get(party, 0.0) - cpu["rest"].get(party, 0.0) for party in ("gateway", "pictures")}
+        lines += [
+            "",
+            f"gRPC costs {_f(grpc['client_us_per_call'] - http['client_us_per_call'], 0)} µs more per call on the "
+            f"calling side and {_f(grpc['server_us_per_call'] - http['server_us_per_call'], 0)} µs more on the "
+            f"answering side than HTTP here; in the read path above, `/grpc` cost the gateway "
+            f"{_f(extra['gateway'], 0)} µs and the pictures service {_f(extra['pictures'], 0)} µs more per request "
+            "than `/rest`.",
+        ]
+    return lines
 
 
 def overload_section(o: dict[str, Any] | None) -> list[str]:
@@ -227,6 +260,18 @@ def overload_section(o: dict[str, Any] | None) -> list[str]:
         f"peak {rss['peak'] / 1024:.0f} MiB, {rss['after'] / 1024:.0f} MiB after. Back to the unloaded latency "
         f"(every 500 ms window's median within 1.5× the unloaded p50) {recovery} after the load stopped.",
     ]
+    rounds = o.get("rounds", [])
+    if len(rounds) > 1:
+        lines += [
+            "",
+            f"The round shown is the median of {len(rounds)} (saturation measured once; each round its own unloaded "
+            "run, overload and recovery): p99 ÷ unloaded p99 "
+            + ", ".join(f"{x['admitted_p99_vs_unloaded_p99']:.2f}×" for x in rounds)
+            + "; recovered in " + ", ".join("–" if x["recovery_s"] is None else f"{x['recovery_s']:.1f} s"
+                                             for x in rounds)
+            + "; admitted " + ", ".join(f"{_f(x['admitted_rps'], 0)}" for x in rounds) + " req/s of "
+            + ", ".join(f"{_f(x['achieved_rps'], 0)}" for x in rounds) + " answered.",
+        ]
     return lines
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SECTIONS = ("read_path", "events_floor", "upload", "analytics_ingestion", "idle", "fetch_wait", "machine", "date")
+SECTIONS = ("read_path", "events_floor", "transport_floor", "upload", "analytics_ingestion", "overload", "idle",
+            "fetch_wait", "machine", "date")
 PATHS = ("direct", "nginx", "rest", "grpc", "events")
 PROCESSES = ("gateway", "pictures", "analytics", "users", "auth", "launcher/broker")
 
@@ -43,6 +44,14 @@ def test_quick_benchmark_writes_json_markdown_and_chart_with_every_section(tmp_p
     for floor_part in (floor["raw"], floor["service_direct"]):
         assert floor_part["sequential"]["requests"] > 0 and floor_part["pipelined"]["requests"] > 0
         assert floor_part["failed"] == 0
+
+    for library in ("http", "grpc"):  # an echo through each transport library, both ends measured
+        echo = results["transport_floor"][library]
+        assert echo["calls"] > 0 and echo["client_us_per_call"] > 0 and echo["server_us_per_call"] > 0, library
+    assert "## Transport floor" in markdown
+
+    overload = results["overload"]
+    assert len(overload["rounds"]) == 1 and overload["admitted"]["count"] > 0 and overload["unloaded"]["count"] > 0
 
     for transport in ("rest", "grpc", "events"):
         upload = results["upload"][transport]
