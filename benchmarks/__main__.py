@@ -68,7 +68,7 @@ class Plan:
         if quick:
             return Plan(rounds=1, seconds=1, seconds_one=1, connections=32, idle_seconds=3, floor_seconds=1,
                         uploads=1, ingest_records=5000, fetch_waits=(), overload_seconds=2, overload_rounds=1,
-                        floor_calls=2000)
+                        floor_calls=5000)
         return Plan(rounds=3, seconds=5, seconds_one=3, connections=32, idle_seconds=10, floor_seconds=3,
                     uploads=3, ingest_records=50_000, fetch_waits=FETCH_WAITS, overload_seconds=8,
                     overload_rounds=3, floor_calls=20_000)

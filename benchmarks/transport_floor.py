@@ -45,7 +45,8 @@ async def _serve_grpc(port: int) -> None:
     handler = grpc.unary_unary_rpc_method_handler(echo, request_deserializer=_identity,
                                                   response_serializer=_identity)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {METHOD: handler}),))
-    server.add_insecure_port(f"{HOST}:{port}")
+    if server.add_insecure_port(f"{HOST}:{port}") == 0:
+        raise OSError(f"cannot bind gRPC to {HOST}:{port}")
     await server.start()
     print("ready", flush=True)
     await server.wait_for_termination()
