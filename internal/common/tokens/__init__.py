@@ -98,7 +98,17 @@ class _Cache:
             self._claims.popitem(last=False)
 
 
-class TokenVerifier:
+class _Verifier:
+    """What both kinds of token verifier share: the claims of the tokens they already verified."""
+
+    _cache: _Cache
+
+    def cached(self, token: str) -> Claims | None:
+        """The claims of a token this verifier already verified (Unauthenticated once it has expired)."""
+        return self._cache.get(token)
+
+
+class TokenVerifier(_Verifier):
     """Verifies user access tokens with the auth service's public key."""
 
     def __init__(self, public_pem: str) -> None:
@@ -107,10 +117,6 @@ class TokenVerifier:
             raise ValueError("AUTH_PUBLIC_KEY must be an Ed25519 public key (PEM)")
         self._key = key
         self._cache = _Cache()
-
-    def cached(self, token: str) -> Claims | None:
-        """The claims of a token this verifier already verified (Unauthenticated once it has expired)."""
-        return self._cache.get(token)
 
     def verify(self, token: str) -> Claims:
         cached = self._cache.get(token)
@@ -131,7 +137,7 @@ class TokenVerifier:
         return claims
 
 
-class InternalTokens:
+class InternalTokens(_Verifier):
     """Mints and verifies the tokens processes of one system present to each other."""
 
     def __init__(self, key: str, process: str) -> None:
@@ -178,10 +184,6 @@ class InternalTokens:
         return Claims(user_id=str(payload.get("sub", "")), username=str(payload.get("username", "")),
                       expires_at=int(payload["exp"]), caller=str(payload["svc"]),
                       session_id=str(payload.get("sid", "")))
-
-    def cached(self, token: str) -> Claims | None:
-        """The claims of a token this verifier already verified (Unauthenticated once it has expired)."""
-        return self._cache.get(token)
 
     def verify(self, token: str) -> Claims:
         cached = self._cache.get(token)
